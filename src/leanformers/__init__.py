@@ -1,0 +1,39 @@
+"""leanformers: the Hugging Face Transformers API, with less waiting.
+
+Public names are resolved lazily (PEP 562): `import leanformers` loads nothing
+heavy, and `from leanformers import BertTokenizer` loads only the tokenizer
+modules. torch is imported by the modules that need it, when they are first used.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY_NAMES = {
+    # tokenizers
+    "AutoTokenizer": "leanformers.tokenization.auto",
+    "BatchEncoding": "leanformers.tokenization.batch_encoding",
+    "PreTrainedTokenizer": "leanformers.tokenization.base",
+    "PreTrainedTokenizerFast": "leanformers.tokenization.base",
+    "BertTokenizer": "leanformers.tokenization.bert",
+    "BertTokenizerFast": "leanformers.tokenization.bert",
+    "DistilBertTokenizer": "leanformers.tokenization.bert",
+    "DistilBertTokenizerFast": "leanformers.tokenization.bert",
+}
+
+
+def __getattr__(name):
+    module_name = _LAZY_NAMES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'leanformers' has no attribute {name!r}")
+    value = getattr(import_module(module_name), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY_NAMES))
+
+
+__all__ = list(_LAZY_NAMES)
