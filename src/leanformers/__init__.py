@@ -20,6 +20,9 @@ _LAZY_NAMES = {
     "BertTokenizerFast": "leanformers.tokenization.bert",
     "DistilBertTokenizer": "leanformers.tokenization.bert",
     "DistilBertTokenizerFast": "leanformers.tokenization.bert",
+    # pipelines
+    "pipeline": "leanformers.pipelines",
+    "TextClassificationPipeline": "leanformers.pipelines.text_classification",
 }
 
 

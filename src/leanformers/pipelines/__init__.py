@@ -1,0 +1,163 @@
+"""`pipeline(task, model=...)`: a tokenizer, a model and the pre/post-processing of a task in one call.
+
+Only text classification ("sentiment-analysis" is its alias) exists. This module imports nothing
+heavy, so `from leanformers import pipeline` stays cheap; torch, the model and the tokenizer load
+when a pipeline is built.
+"""
+
+import logging
+import os
+from dataclasses import dataclass
+from importlib import import_module
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    pipeline_class: str  # "module:Class", imported only when the task is built
+    auto_model: str  # name of the Auto class in leanformers that loads its model
+    default_model: str
+    default_revision: str
+
+
+TASKS = {
+    "text-classification": Task(
+        pipeline_class="leanformers.pipelines.text_classification:TextClassificationPipeline",
+        auto_model="AutoModelForSequenceClassification",
+        # the model and revision transformers 5 uses, so the same call gives the same answers
+        default_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+        default_revision="714eb0f",
+    ),
+}
+TASK_ALIASES = {"sentiment-analysis": "text-classification"}
+
+# keyword arguments that go to every from_pretrained of the pipeline (file resolution)
+HUB_ARGS = ("revision", "token", "cache_dir", "force_download", "local_files_only")
+
+
+def supported_tasks():
+    return sorted([*TASKS, *TASK_ALIASES])
+
+
+def check_task(task):
+    """Return the canonical name and the `Task` of a task name or alias."""
+    name = TASK_ALIASES.get(task, task)
+    if name not in TASKS:
+        raise KeyError(f"Unknown task {task!r}, available tasks are {supported_tasks()}")
+    return name, TASKS[name]
+
+
+def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dtype="auto",
+             batch_size=None, quantize=None, model_kwargs=None, **kwargs):
+    """Build the pipeline of `task`, loading `model` and `tokenizer` when they are names or folders.
+
+    `model`/`tokenizer`: a hub name, a folder, or an object already loaded. Without `model`, the
+    task's default model is loaded (with a warning). `device`: "cpu", "cuda", "cuda:1", an index or
+    a torch.device (default: the first GPU when there is one, as transformers). `dtype`: "auto"
+    (the checkpoint's), a torch dtype or its name. `quantize="int8"`: dynamic int8 Linear layers
+    (CPU only; faster, scores move slightly). Hub arguments (`revision`, `token`, `cache_dir`,
+    `local_files_only`, `force_download`) apply to every file; other keyword arguments are call
+    defaults: `top_k`, `function_to_apply`, and tokenizer arguments such as `truncation`.
+    """
+    model_kwargs = dict(model_kwargs or {})
+    hub_kwargs = {key: kwargs.pop(key) for key in HUB_ARGS if key in kwargs}
+    if "torch_dtype" in kwargs:
+        logger.warning("`torch_dtype` is deprecated! Use `dtype` instead!")
+        torch_dtype = kwargs.pop("torch_dtype")
+        dtype = torch_dtype if dtype == "auto" else dtype
+    if task is None and model is None:
+        raise RuntimeError(
+            "Impossible to instantiate a pipeline without either a task or a model being specified. "
+            "Please provide a task class or a model"
+        )
+    if model is None and tokenizer is not None:
+        raise RuntimeError(
+            "Impossible to instantiate a pipeline with tokenizer specified but not the model as the provided "
+            "tokenizer may not be compatible with the default model. Please provide a PreTrainedModel class or "
+            "a path/identifier to a pretrained model when providing tokenizer."
+        )
+    if isinstance(model, os.PathLike):
+        model = os.fspath(model)
+    if isinstance(tokenizer, os.PathLike):
+        tokenizer = os.fspath(tokenizer)
+    if isinstance(config, os.PathLike):
+        config = os.fspath(config)
+    if task is None:
+        task = _infer_task(model, config, hub_kwargs)
+    task, spec = check_task(task)
+
+    model_name = model if isinstance(model, str) else None
+    if model is None:
+        model_name = spec.default_model
+        hub_kwargs.setdefault("revision", spec.default_revision)
+        logger.warning(
+            f"No model was supplied, defaulted to {model_name} and revision {hub_kwargs['revision']}.\n"
+            "Using a pipeline without specifying a model name and revision in production is not recommended."
+        )
+    if model_name is not None:
+        try:
+            model = _load_model(spec, model_name, config, dtype, hub_kwargs, model_kwargs)
+        except OSError as err:
+            if model is not None:  # the user named this model: their error to see
+                raise
+            raise _default_model_unavailable(spec, hub_kwargs["revision"], err) from err
+
+    if tokenizer is None:
+        tokenizer = model_name if model_name is not None else config if isinstance(config, str) else None
+        if tokenizer is None:
+            raise ValueError(
+                "Impossible to guess which tokenizer to use: `model` was given as an object. "
+                "Pass `tokenizer=` a tokenizer object, a hub name or the folder it was saved in."
+            )
+    if isinstance(tokenizer, str):
+        auto_tokenizer = getattr(import_module("leanformers.tokenization.auto"), "AutoTokenizer")
+        tokenizer = auto_tokenizer.from_pretrained(tokenizer, **hub_kwargs)
+
+    module_name, class_name = spec.pipeline_class.split(":")
+    pipeline_class = getattr(import_module(module_name), class_name)
+    return pipeline_class(model=model, tokenizer=tokenizer, task=task, device=device,
+                          batch_size=batch_size, quantize=quantize, **kwargs)
+
+
+def _load_model(spec, name, config, dtype, hub_kwargs, model_kwargs):
+    models = import_module("leanformers.models.auto")
+    if isinstance(config, str):
+        config = getattr(import_module("leanformers.configuration"), "AutoConfig").from_pretrained(
+            config, **hub_kwargs)
+    if config is not None:
+        model_kwargs["config"] = config
+    if isinstance(dtype, str) and dtype != "auto":
+        import torch  # a dtype by name ("float16") becomes the torch dtype it names
+
+        dtype = getattr(torch, dtype)
+    return getattr(models, spec.auto_model).from_pretrained(name, dtype=dtype, **hub_kwargs, **model_kwargs)
+
+
+def _infer_task(model, config, hub_kwargs):
+    """The task of a checkpoint, from the architecture its config names (no hub look-up needed)."""
+    if isinstance(model, str) or isinstance(config, str):
+        auto_config = getattr(import_module("leanformers.configuration"), "AutoConfig")
+        config = auto_config.from_pretrained(config if isinstance(config, str) else model, **hub_kwargs)
+    elif config is None:
+        config = getattr(model, "config", None)
+    architectures = getattr(config, "architectures", None) or []
+    if any(name.endswith("ForSequenceClassification") for name in architectures):
+        return "text-classification"
+    raise RuntimeError(
+        f"Cannot infer the task of {model!r} from its config (architectures={architectures}). "
+        f"Pass the task as the first argument, one of {supported_tasks()}."
+    )
+
+
+def _default_model_unavailable(spec, revision, err):
+    # The embedded offline model (fine-tuning issue) will be the fallback here; until it exists the
+    # user gets the ways to obtain a model.
+    return OSError(
+        f"No model was given and the default model {spec.default_model} (revision {revision}) could not be "
+        f"loaded: {err}\n"
+        "No embedded offline model is available in this build. Either pass `model=` the folder of a "
+        "saved text-classification model, or fetch the default model while online with "
+        f"`leanformers download {spec.default_model} --revision {revision}` (unset HF_HUB_OFFLINE for it), "
+        "after which it loads from the cache with no network."
+    )

@@ -1,0 +1,170 @@
+"""`leanformers sentiment` and `leanformers classify`: the text classification pipeline on the command line.
+
+`add_commands(subparsers)` registers both on the `leanformers` parser (cli.py); each command's
+function returns the exit code. Input is read and results are written as a stream, so a file of
+any length runs in bounded memory, and the output file appears (atomically) only when complete.
+"""
+
+import json
+import os
+import sys
+import tempfile
+from collections import deque
+
+
+class BadLine(ValueError):
+    """An input line that is not a text or a JSON object with a string "text"."""
+
+    def __init__(self, source, number, reason):
+        super().__init__(f"line {number} of {source}: {reason}")
+
+
+def add_commands(subparsers):
+    sentiment = subparsers.add_parser(
+        "sentiment", help="classify the sentiment of texts given as arguments",
+        description="Print one JSON result per text: the default sentiment model unless --model is given.")
+    sentiment.add_argument("texts", nargs="+", metavar="TEXT", help="a text to classify (quote it)")
+    sentiment.add_argument("--model", default=None, help="hub name or folder (default: the task's default model)")
+    sentiment.set_defaults(func=run_sentiment)
+
+    classify = subparsers.add_parser(
+        "classify", help="classify a file of texts (one per line, or JSONL with a \"text\" field)",
+        description="Read one text per line, or JSON objects with a \"text\" (and optional \"text_pair\") field, "
+                    "and write one JSON object per input line, in input order: the input's fields plus "
+                    "\"label\" and \"score\" (or \"labels\" with --top-k). Blank lines are skipped.")
+    classify.add_argument("--model", required=True, help="hub name or folder of a text classification model")
+    classify.add_argument("--input", default="-", metavar="FILE", help="input file, or - for stdin (default)")
+    classify.add_argument("--output", default=None, metavar="FILE", help="output JSONL file (default: stdout)")
+    classify.add_argument("--batch-size", type=_positive_int, default=None, metavar="N")
+    classify.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
+                          help="write the K best labels of each text, sorted by score")
+    classify.set_defaults(func=run_classify)
+
+
+def run_sentiment(args):
+    from leanformers.pipelines import pipeline
+
+    classifier = pipeline("sentiment-analysis", model=args.model)
+    for text, result in zip(args.texts, classifier(args.texts)):
+        print(json.dumps({"text": text, **result}, ensure_ascii=False))
+    return 0
+
+
+def run_classify(args):
+    from leanformers.pipelines import pipeline
+
+    source = "stdin" if args.input == "-" else args.input
+    if args.input != "-" and not os.path.isfile(args.input):
+        print(f"leanformers classify: error: --input {args.input!r} is not a file.", file=sys.stderr)
+        return 1
+    classifier = pipeline("text-classification", model=args.model, batch_size=args.batch_size)
+    call_kwargs = {} if args.top_k is None else {"top_k": args.top_k}
+    stream = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
+    try:
+        with stream, _output(args.output) as out:
+            records = deque()  # inputs read but not yet answered; bounded by the pipeline's window
+            results = classifier(_inputs(_read_records(stream, source), records), **call_kwargs)
+            for result in _progress(results):
+                record = records.popleft()
+                if args.top_k is None:
+                    record.update(result)
+                else:
+                    record["labels"] = result
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except BadLine as err:
+        print(f"leanformers classify: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _read_records(stream, source):
+    """Yield a dict per non-blank line: {"text": line}, or the line's JSON object in JSONL files.
+
+    The first non-blank line decides: a JSON object makes the file JSONL, and then every line must
+    be one; otherwise every line is a text.
+    """
+    jsonl = None
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as err:
+            raise BadLine(source, number, f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
+        if not line.strip():
+            continue
+        if jsonl is None:
+            jsonl = line.lstrip().startswith("{") and isinstance(_json_or_none(line), dict)
+        yield _json_record(line, source, number) if jsonl else {"text": line}
+
+
+def _json_record(line, source, number):
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise BadLine(source, number, f"not valid JSON ({err.msg} at column {err.colno}); "
+                                      "in a JSONL file every line must be a JSON object") from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise BadLine(source, number, 'expected a JSON object with a string "text" field, e.g. {"text": "I love it"}')
+    if not isinstance(record.get("text_pair", ""), str):
+        raise BadLine(source, number, 'the "text_pair" field must be a string')
+    return record
+
+
+def _json_or_none(line):
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None
+
+
+def _inputs(records, pending):
+    """The pipeline's inputs from the records, remembering each record until its result comes back."""
+    for record in records:
+        pending.append(record)
+        pair = record.get("text_pair")
+        yield record["text"] if pair is None else {"text": record["text"], "text_pair": pair}
+
+
+def _progress(results):
+    if not sys.stderr.isatty():
+        return results
+    from tqdm.auto import tqdm
+
+    return tqdm(results, unit=" texts", file=sys.stderr)
+
+
+class _output:
+    """stdout, or a file that appears under its name only once it is complete (temp file + rename)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        if self.path is None:
+            return sys.stdout
+        folder = os.path.dirname(os.path.abspath(self.path))
+        fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".jsonl")
+        self.file = os.fdopen(fd, "w", encoding="utf-8")
+        return self.file
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.path is None:
+            sys.stdout.flush()
+            return False
+        self.file.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            os.unlink(self.tmp)
+        return False
+
+
+def _positive_int(value):
+    import argparse
+
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number

@@ -1,0 +1,86 @@
+"""Tiny stand-ins for the pipeline's default model, built and saved by transformers (the oracle).
+
+`save_sst2_checkpoint(folder)` writes the files of the repository
+distilbert/distilbert-base-uncased-finetuned-sst-2-english (config.json with its fields and labels,
+model.safetensors, tokenizer_config.json, vocab.txt), with the same architecture shrunk to a few
+thousand weights per layer, and random weights scaled so scores spread over (0, 1).
+The vocabulary is the real uncased BERT one; tests that need it skip when it is absent.
+"""
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+UNCASED_VOCAB = DATA / "vocab" / "bert-base-uncased" / "vocab.txt"
+
+# config.json of the default model, with its sizes shrunk (dim, hidden_dim, n_heads, n_layers)
+SST2_CONFIG = {
+    "activation": "gelu",
+    "architectures": ["DistilBertForSequenceClassification"],
+    "attention_dropout": 0.1,
+    "dim": 32,
+    "dropout": 0.1,
+    "finetuning_task": "sst-2",
+    "hidden_dim": 64,
+    "id2label": {"0": "NEGATIVE", "1": "POSITIVE"},
+    "initializer_range": 0.02,
+    "label2id": {"NEGATIVE": 0, "POSITIVE": 1},
+    "max_position_embeddings": 512,
+    "model_type": "distilbert",
+    "n_heads": 2,
+    "n_layers": 2,
+    "output_past": True,
+    "pad_token_id": 0,
+    "qa_dropout": 0.1,
+    "seq_classif_dropout": 0.2,
+    "sinusoidal_pos_embds": False,
+    "tie_weights_": True,
+    "vocab_size": 30522,
+}
+SST2_TOKENIZER_CONFIG = {"model_max_length": 512, "do_lower_case": True}
+
+QUICKTOUR_TEXT = "We are not very unhappy to show you the 🤗 Transformers library."
+
+
+def require_vocab():
+    if not UNCASED_VOCAB.is_file():
+        pytest.skip(f"the uncased BERT vocabulary is absent ({UNCASED_VOCAB}); the shared data folder is needed")
+
+
+def save_sst2_checkpoint(folder, seed=0, **config_changes):
+    """Write a tiny default-model look-alike into `folder`; `config_changes` alter its config."""
+    import torch
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+    require_vocab()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config_dict = {**SST2_CONFIG, **config_changes}
+    if "num_labels" in config_dict:  # labels follow the head size, as from_pretrained(num_labels=) does
+        n = config_dict.pop("num_labels")
+        config_dict["id2label"] = {str(i): f"LABEL_{i}" for i in range(n)}
+        config_dict["label2id"] = {f"LABEL_{i}": i for i in range(n)}
+    torch.manual_seed(seed)
+    model = DistilBertForSequenceClassification(DistilBertConfig(**config_dict))
+    with torch.no_grad():  # the default init gives logits near 0; spread them so scores differ
+        model.pre_classifier.weight.normal_(std=0.3)
+        model.classifier.weight.normal_(std=2.0)
+    model.save_pretrained(folder)
+    (folder / "config.json").write_text(json.dumps(config_dict, indent=2))
+    (folder / "tokenizer_config.json").write_text(json.dumps(SST2_TOKENIZER_CONFIG))
+    shutil.copyfile(UNCASED_VOCAB, folder / "vocab.txt")
+    return folder
+
+
+def sentences(n, seed=0):
+    """`n` deterministic English-like sentences of 1-40 words, with punctuation, case and emoji."""
+    rng = random.Random(seed)
+    words = ("the movie was not very good bad great terrible i loved hated it acting plot boring "
+             "wonderful awful really quite a film story characters 🤗 Transformers library ! , ? "
+             "unhappy happy we are to show you").split()
+    return [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))).capitalize() + "."
+            for _ in range(n)]
