@@ -1,0 +1,1 @@
+"""Tokenizers: the stage chain (core), its stages, and the transformers-style classes."""

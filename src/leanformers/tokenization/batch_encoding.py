@@ -1,0 +1,118 @@
+"""BatchEncoding: what a tokenizer call returns. A dict of model inputs (also readable
+as attributes), the per-sequence encodings behind it (tokens, word ids), and the
+conversion to numpy arrays or torch tensors. torch is imported only when asked for."""
+
+import numpy as np
+
+
+class BatchEncoding(dict):
+    def __init__(self, data=None, encodings=None, tensor_type=None, n_sequences=None):
+        super().__init__(data or {})
+        self._encodings = encodings
+        self._n_sequences = n_sequences
+        if tensor_type is not None:
+            self.convert_to_tensors(tensor_type)
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"BatchEncoding has no attribute or key {name!r}; keys: {list(self)}") from None
+
+    def __getitem__(self, item):
+        if isinstance(item, str):
+            return super().__getitem__(item)
+        if isinstance(item, int):
+            if self._encodings is None:
+                raise KeyError("Indexing a BatchEncoding by integer needs its encodings, which this one lacks.")
+            return self._encodings[item]
+        if isinstance(item, slice):
+            return {key: value[item] for key, value in self.items()}
+        raise KeyError(f"BatchEncoding keys are strings, integers or slices, got {type(item).__name__}.")
+
+    def __getstate__(self):
+        return {"data": dict(self), "encodings": self._encodings, "n_sequences": self._n_sequences}
+
+    def __setstate__(self, state):
+        self.update(state["data"])
+        self._encodings = state["encodings"]
+        self._n_sequences = state["n_sequences"]
+
+    @property
+    def encodings(self):
+        return self._encodings
+
+    @property
+    def is_fast(self):
+        return True
+
+    @property
+    def n_sequences(self):
+        return self._n_sequences
+
+    def _encoding(self, batch_index, what):
+        if not self._encodings:
+            raise ValueError(f"{what}() is not available: this BatchEncoding was not produced by a tokenizer call.")
+        return self._encodings[batch_index]
+
+    def tokens(self, batch_index=0):
+        """The tokens of sequence `batch_index`, special and padding tokens included."""
+        return list(self._encoding(batch_index, "tokens").tokens)
+
+    def word_ids(self, batch_index=0):
+        """For each token, the index of the word it comes from (None for special tokens)."""
+        return list(self._encoding(batch_index, "word_ids").word_ids)
+
+    def sequence_ids(self, batch_index=0):
+        """For each token, 0 or 1 for the sequence it comes from (None for special tokens)."""
+        return list(self._encoding(batch_index, "sequence_ids").sequence_ids)
+
+    def token_to_word(self, batch_or_token_index, token_index=None):
+        if token_index is None:
+            batch_or_token_index, token_index = 0, batch_or_token_index
+        return self._encoding(batch_or_token_index, "token_to_word").word_ids[token_index]
+
+    def convert_to_tensors(self, tensor_type=None, prepend_batch_axis=False):
+        """Turn every value into a numpy array ('np') or a torch tensor ('pt')."""
+        if tensor_type is None:
+            return self
+        tensor_type = getattr(tensor_type, "value", tensor_type)
+        if tensor_type == "pt":
+            import torch
+
+            def as_tensor(value):
+                if isinstance(value, torch.Tensor):
+                    return value
+                array = np.asarray(value)
+                return torch.from_numpy(array) if array.dtype != object else torch.tensor(value)
+        elif tensor_type == "np":
+            def as_tensor(value):
+                return np.asarray(value)
+        else:
+            raise ValueError(f"return_tensors={tensor_type!r} is not supported; use 'pt' (torch), 'np' (numpy) "
+                             "or None (Python lists).")
+        for key, value in self.items():
+            if prepend_batch_axis:
+                value = [value]
+            try:
+                self[key] = as_tensor(value)
+            except ValueError as error:
+                if key == "overflowing_tokens":
+                    raise ValueError("Unable to create tensor returning overflowing tokens of different lengths. "
+                                     "Please see if a fast version of this tokenizer is available to have this "
+                                     "feature available.") from error
+                raise ValueError(
+                    "Unable to create tensor, you should probably activate truncation and/or padding with "
+                    "'padding=True' 'truncation=True' to have batched tensors with the same length. Perhaps your "
+                    f"features (`{key}` in this case) have excessive nesting (inputs type `list` where type `int` "
+                    "is expected).") from error
+        return self
+
+    def to(self, device, *, non_blocking=False):
+        """Move every torch tensor to `device` (in place); returns self."""
+        import torch
+
+        for key, value in self.items():
+            if isinstance(value, torch.Tensor):
+                self[key] = value.to(device=device, non_blocking=non_blocking)
+        return self

@@ -1,0 +1,308 @@
+"""Family-neutral stages: unicode normalizers, lower-casing, accent stripping,
+regex pre-tokenizers, sequences of them, and the template post-processor.
+
+The stage interfaces are described in core.py. Normalizers here work character by
+character (or per combining cluster for composition), so their alignment is exact
+for every character.
+"""
+
+import re
+import unicodedata
+
+from .core import Encoding
+
+
+# ---- normalizers --------------------------------------------------------------------------
+class CharNormalizer:
+    """A normalizer defined by what each character becomes (`map_char`)."""
+
+    def map_char(self, c):
+        raise NotImplementedError
+
+    def normalize_str(self, text):
+        return "".join(map(self.map_char, text))
+
+    def normalize_aligned(self, text):
+        out, align = [], []
+        for i, c in enumerate(text):
+            mapped = self.map_char(c)
+            out.append(mapped)
+            align += [(i, i + 1)] * len(mapped)
+        return "".join(out), align
+
+
+class Lowercase(CharNormalizer):
+    """Per-character lower-casing (no context rules: a final capital sigma gives 'σ')."""
+
+    def map_char(self, c):
+        return c.lower()
+
+    def normalize_str(self, text):
+        if text.isascii() or "Σ" not in text:  # str.lower only differs from per-char on Σ
+            return text.lower()
+        return super().normalize_str(text)
+
+
+class StripAccents(CharNormalizer):
+    """Drops combining marks (category Mn); use after NFD to remove accents."""
+
+    def map_char(self, c):
+        return "" if unicodedata.category(c) == "Mn" else c
+
+    def normalize_str(self, text):
+        if text.isascii():
+            return text
+        return super().normalize_str(text)
+
+
+class NFD(CharNormalizer):
+    # decomposition is per character; the canonical reordering of runs of marks is
+    # the only cross-character effect, and it only swaps marks among themselves
+    def map_char(self, c):
+        return unicodedata.normalize("NFD", c)
+
+    def normalize_str(self, text):
+        return text if text.isascii() else unicodedata.normalize("NFD", text)
+
+
+class NFKD(NFD):
+    def map_char(self, c):
+        return unicodedata.normalize("NFKD", c)
+
+    def normalize_str(self, text):
+        return text if text.isascii() else unicodedata.normalize("NFKD", text)
+
+
+class _Composing:
+    """NFC / NFKC: characters compose with the marks after them, so alignment is per
+    cluster (a starter and the non-starters that follow it)."""
+    form = "NFC"
+
+    def normalize_str(self, text):
+        return text if text.isascii() else unicodedata.normalize(self.form, text)
+
+    def normalize_aligned(self, text):
+        if text.isascii():
+            return text, [(i, i + 1) for i in range(len(text))]
+        out, align = [], []
+        start = 0
+        for i in range(1, len(text) + 1):
+            if i == len(text) or unicodedata.combining(text[i]) == 0:
+                piece = unicodedata.normalize(self.form, text[start:i])
+                out.append(piece)
+                if len(piece) == i - start:  # nothing composed: keep per-character ranges
+                    align += [(start + k, start + k + 1) for k in range(len(piece))]
+                else:
+                    align += [(start, i)] * len(piece)
+                start = i
+        return "".join(out), align
+
+
+class NFC(_Composing):
+    form = "NFC"
+
+
+class NFKC(_Composing):
+    form = "NFKC"
+
+
+class NormalizerSequence:
+    """Applies normalizers in order; alignments compose back to the original text."""
+
+    def __init__(self, normalizers):
+        self.normalizers = list(normalizers)
+
+    def normalize_str(self, text):
+        for n in self.normalizers:
+            text = n.normalize_str(text)
+        return text
+
+    def normalize_aligned(self, text):
+        align = None
+        for n in self.normalizers:
+            text, step = n.normalize_aligned(text)
+            align = step if align is None else [(align[a][0], align[b - 1][1]) for a, b in step]
+        return text, align if align is not None else [(i, i + 1) for i in range(len(text))]
+
+
+# ---- pre-tokenizers -----------------------------------------------------------------------
+class RegexSplit:
+    """Splits with a regex. `behavior` says what happens to the matches, as the
+    reference names it: 'removed', 'isolated', 'merged_with_previous',
+    'merged_with_next', 'contiguous'. With `invert` the regex matches the words."""
+
+    def __init__(self, pattern, behavior="isolated", invert=False):
+        self.pattern_source = pattern
+        self.pattern = re.compile(pattern) if isinstance(pattern, str) else pattern
+        self.behavior = behavior
+        self.invert = invert
+
+    def split(self, text):
+        return [piece for piece, _, _, _ in self.split_aligned(text)]
+
+    def split_aligned(self, text):
+        # (start, end, is_match) runs covering the text
+        runs, pos = [], 0
+        for m in self.pattern.finditer(text):
+            if m.start() == m.end():
+                continue
+            if m.start() > pos:
+                runs.append((pos, m.start(), self.invert))
+            runs.append((m.start(), m.end(), not self.invert))
+            pos = m.end()
+        if pos < len(text):
+            runs.append((pos, len(text), self.invert))
+        behavior = self.behavior
+        if behavior == "removed":
+            spans = [[a, b] for a, b, is_match in runs if not is_match]
+        elif behavior == "isolated":
+            spans = [[a, b] for a, b, _ in runs]
+        elif behavior == "merged_with_next":  # a match opens the piece that follows it
+            spans, previous = [], False
+            for a, b, is_match in reversed(runs):
+                if is_match and not previous and spans:
+                    spans[-1][0] = a
+                else:
+                    spans.append([a, b])
+                previous = is_match
+            spans.reverse()
+        else:  # a match closes the piece before it; contiguous: runs of the same kind join
+            spans, previous = [], False
+            join_same = behavior == "contiguous"
+            for a, b, is_match in runs:
+                joins = (is_match == previous) if join_same else (is_match and not previous)
+                if joins and spans:
+                    spans[-1][1] = b
+                else:
+                    spans.append([a, b])
+                previous = is_match
+        return [(text[a:b], a, b, None) for a, b in spans]
+
+
+class Whitespace(RegexSplit):
+    """Words of word characters, or runs of other non-space characters."""
+
+    def __init__(self):
+        super().__init__(r"\w+|[^\w\s]+", behavior="isolated", invert=True)
+
+    def split(self, text):
+        return self.pattern.findall(text)
+
+
+class WhitespaceSplit(RegexSplit):
+    def __init__(self):
+        super().__init__(r"\S+", behavior="isolated", invert=True)
+
+    def split(self, text):
+        return text.split()
+
+
+class PreTokenizerSequence:
+    """Applies pre-tokenizers in order, each to the words of the previous one."""
+
+    def __init__(self, pre_tokenizers):
+        self.pre_tokenizers = list(pre_tokenizers)
+
+    def split(self, text):
+        words = [text]
+        for p in self.pre_tokenizers:
+            words = [w for word in words for w in p.split(word)]
+        return words
+
+    def split_aligned(self, text):
+        words = [(text, 0, len(text), None)]
+        for p in self.pre_tokenizers:
+            out = []
+            for word, start, end, char_align in words:
+                for sub, a, b, sub_align in p.split_aligned(word):
+                    if char_align is None and sub_align is None:
+                        out.append((sub, start + a, start + b, None))
+                        continue
+                    # express the sub-word's characters in `text` coordinates
+                    if char_align is None:
+                        char_align = [(start + i, start + i + 1) for i in range(len(word))]
+                    if sub_align is None:
+                        sub_align = [(a + i, a + i + 1) for i in range(len(sub))]
+                    mapped = [(char_align[x][0], char_align[y - 1][1]) for x, y in sub_align]
+                    out.append((sub, mapped[0][0] if mapped else start + a,
+                                mapped[-1][1] if mapped else start + a, mapped))
+            words = out
+        return words
+
+
+# ---- post-processor -----------------------------------------------------------------------
+class TemplateProcessing:
+    """Adds special tokens by templates such as "[CLS]:0 $A:0 [SEP]:0" (token:type_id).
+
+    `single` and `pair` are lists of ("$A" | "$B" | special-token name, type_id);
+    `special_tokens` maps a name to (ids, tokens)."""
+
+    def __init__(self, single, pair, special_tokens):
+        self.single = _parse_template(single)
+        self.pair = _parse_template(pair)
+        self.special_tokens = {name: (list(ids), list(tokens)) for name, (ids, tokens) in special_tokens.items()}
+        for name, _ in self.single + self.pair:
+            if name not in ("$A", "$B") and name not in self.special_tokens:
+                raise ValueError(f"TemplateProcessing: the template uses {name!r}, which is missing "
+                                 "from its special_tokens; add it there with its id.")
+
+    def num_special_tokens_to_add(self, is_pair):
+        template = self.pair if is_pair else self.single
+        return sum(len(self.special_tokens[name][0]) for name, _ in template if name not in ("$A", "$B"))
+
+    def process(self, a, b, add_special_tokens):
+        template = self.pair if b is not None else self.single
+        with_offsets = a.offsets is not None
+        ids, tokens, word_ids, type_ids, special, seq_ids = [], [], [], [], [], []
+        offsets = [] if with_offsets else None
+        for name, type_id in template:
+            if name == "$A" or name == "$B":
+                e = a if name == "$A" else b
+                n = len(e.ids)
+                ids += e.ids
+                tokens += e.tokens
+                word_ids += e.word_ids
+                type_ids += [type_id] * n
+                special += e.special_tokens_mask
+                seq_ids += [0 if name == "$A" else 1] * n
+                if with_offsets:
+                    offsets += e.offsets
+            elif add_special_tokens:
+                s_ids, s_tokens = self.special_tokens[name]
+                n = len(s_ids)
+                ids += s_ids
+                tokens += s_tokens
+                word_ids += [None] * n
+                type_ids += [type_id] * n
+                special += [1] * n
+                seq_ids += [None] * n
+                if with_offsets:
+                    offsets += [(0, 0)] * n
+        return Encoding(ids, tokens, word_ids, offsets, type_ids, special, seq_ids)
+
+    def to_dict(self):
+        def items(template):
+            return [{"Sequence": {"id": name[1], "type_id": t}} if name in ("$A", "$B")
+                    else {"SpecialToken": {"id": name, "type_id": t}} for name, t in template]
+        return {"type": "TemplateProcessing", "single": items(self.single), "pair": items(self.pair),
+                "special_tokens": {name: {"id": name, "ids": ids, "tokens": tokens}
+                                   for name, (ids, tokens) in self.special_tokens.items()}}
+
+
+def _parse_template(template):
+    """Accept "[CLS]:0 $A:0 [SEP]:0", a list of such strings, or (name, type_id) pairs."""
+    if isinstance(template, str):
+        template = template.split()
+    out = []
+    for item in template:
+        if isinstance(item, str):
+            name, _, type_id = item.rpartition(":") if ":" in item else (item, "", "0")
+            type_id = int(type_id)
+            if name in ("$", "$A", "A"):
+                name = "$A"
+            elif name in ("$B", "B"):
+                name = "$B"
+            out.append((name, type_id))
+        else:
+            out.append((item[0], int(item[1])))
+    return out

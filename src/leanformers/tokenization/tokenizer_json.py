@@ -1,0 +1,171 @@
+"""tokenizer.json <-> stage objects.
+
+Each stage kind has a registry {component "type" name -> reader}; a reader takes the
+component's JSON object and returns the stage. Every stage object has `to_dict()`
+giving back that JSON object. Other modules add their components with `register`:
+
+    register("pre_tokenizer", "ByteLevel", lambda d: ByteLevel(d["add_prefix_space"], ...))
+"""
+
+import json
+
+from . import components as c
+from . import wordpiece as wp
+from .core import AddedToken, Tokenizer
+
+KINDS = ("normalizer", "pre_tokenizer", "model", "post_processor", "decoder")
+REGISTRY = {kind: {} for kind in KINDS}
+
+
+def register(kind, type_name, reader):
+    """Make `reader(json_object) -> stage` handle components of `type_name`."""
+    if kind not in REGISTRY:
+        raise ValueError(f"register: unknown stage kind {kind!r}; use one of {list(KINDS)}.")
+    REGISTRY[kind][type_name] = reader
+
+
+def read_component(kind, data, source="tokenizer.json"):
+    """Build the stage described by `data` (None stays None)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: the {kind} must be a JSON object or null, found {type(data).__name__}.")
+    type_name = data.get("type")
+    if type_name is None and kind == "model":
+        type_name = _guess_model_type(data)
+    reader = REGISTRY[kind].get(type_name)
+    if reader is None:
+        supported = ", ".join(sorted(REGISTRY[kind])) or "none"
+        raise ValueError(f"{source}: the {kind} type {type_name!r} is not supported by leanformers (supported: "
+                         f"{supported}). Use a tokenizer whose tokenizer.json has supported components.")
+    try:
+        return reader(data)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{source}: the {kind} {type_name!r} is malformed ({type(error).__name__}: {error}). "
+                         "Re-save the tokenizer with save_pretrained.") from error
+
+
+def _guess_model_type(data):
+    # files written by old versions of the reference omit the model's type
+    if "merges" in data:
+        return "BPE"
+    if "continuing_subword_prefix" in data or "max_input_chars_per_word" in data:
+        return "WordPiece"
+    return None
+
+
+def load(path):
+    """Parse a tokenizer.json into its JSON object, with an error naming the file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as error:
+        raise OSError(f"Could not read the tokenizer file {path!r}: {error}.") from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path!r} is not valid JSON ({error}); it is not a usable tokenizer.json. "
+                         "Re-save the tokenizer with save_pretrained or delete the file.") from error
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
+        raise ValueError(f"{path!r} is not a tokenizer.json: it needs a JSON object with a \"model\" object. "
+                         "Re-save the tokenizer with save_pretrained or delete the file.")
+    return data
+
+
+def read_added_tokens(data, source="tokenizer.json"):
+    """[(id, AddedToken)] from the "added_tokens" list."""
+    out = []
+    for item in data.get("added_tokens") or []:
+        try:
+            token = AddedToken(item["content"], single_word=item.get("single_word", False),
+                               lstrip=item.get("lstrip", False), rstrip=item.get("rstrip", False),
+                               normalized=item.get("normalized", True), special=item.get("special", False))
+            out.append((int(item["id"]), token))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{source}: an added token is malformed ({error}): {item!r}.") from error
+    return out
+
+
+def build_tokenizer(data, source="tokenizer.json"):
+    """A core Tokenizer with every stage and added token of a tokenizer.json object."""
+    tok = Tokenizer(*(read_component(kind, data.get(kind), source) for kind in
+                      ("model", "normalizer", "pre_tokenizer", "post_processor", "decoder")))
+    for token_id, token in read_added_tokens(data, source):
+        tok.added.add(token, token_id)
+    tok.refresh()
+    return tok
+
+
+def tokenizer_to_json(tok):
+    """The tokenizer.json object of a core Tokenizer."""
+    def dump(stage):
+        return None if stage is None else stage.to_dict()
+
+    added = [{"id": i, "content": t.content, "single_word": t.single_word, "lstrip": t.lstrip,
+              "rstrip": t.rstrip, "normalized": t.normalized, "special": t.special}
+             for i, t in sorted(tok.added.tokens.items())]
+    return {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
+            "normalizer": dump(tok.normalizer), "pre_tokenizer": dump(tok.pre_tokenizer),
+            "post_processor": dump(tok.post_processor), "decoder": dump(tok.decoder), "model": dump(tok.model)}
+
+
+# ---- the components of this package --------------------------------------------------------
+_SPLIT_BEHAVIORS = {"Removed": "removed", "Isolated": "isolated", "MergedWithPrevious": "merged_with_previous",
+                    "MergedWithNext": "merged_with_next", "Contiguous": "contiguous"}
+
+
+def _split(d):
+    import regex  # the reference's patterns use \p{..} classes, which `re` lacks
+
+    pattern = d["pattern"]
+    source = regex.escape(pattern["String"]) if "String" in pattern else pattern["Regex"]
+    split = c.RegexSplit(regex.compile(source), _SPLIT_BEHAVIORS[d["behavior"]], d.get("invert", False))
+    split.to_dict = lambda: dict(d)
+    return split
+
+
+def _template(d):
+    def items(template):
+        return [("$" + item["Sequence"]["id"], item["Sequence"]["type_id"]) if "Sequence" in item
+                else (item["SpecialToken"]["id"], item["SpecialToken"]["type_id"]) for item in template]
+    special = {name: (v["ids"], v["tokens"]) for name, v in d["special_tokens"].items()}
+    return c.TemplateProcessing(items(d["single"]), items(d["pair"]), special)
+
+
+def _wordpiece_model(d):
+    vocab = d["vocab"]
+    if isinstance(vocab, list):
+        vocab = {token[0] if isinstance(token, list) else token: i for i, token in enumerate(vocab)}
+    return wp.WordPiece(vocab, d.get("unk_token", "[UNK]"), d.get("continuing_subword_prefix", "##"),
+                        d.get("max_input_chars_per_word", 100))
+
+
+def _simple(cls, type_name):
+    def read(d):
+        stage = cls()
+        stage.to_dict = lambda: {"type": type_name}
+        return stage
+    return read
+
+
+for _name, _cls in (("NFD", c.NFD), ("NFKD", c.NFKD), ("NFC", c.NFC), ("NFKC", c.NFKC),
+                    ("Lowercase", c.Lowercase), ("StripAccents", c.StripAccents)):
+    register("normalizer", _name, _simple(_cls, _name))
+register("normalizer", "BertNormalizer", lambda d: wp.BertNormalizer(
+    d.get("clean_text", True), d.get("handle_chinese_chars", True), d.get("strip_accents"), d.get("lowercase", True)))
+register("normalizer", "Sequence", lambda d: _sequence(
+    c.NormalizerSequence([read_component("normalizer", n) for n in d["normalizers"]]), "normalizers"))
+register("pre_tokenizer", "BertPreTokenizer", lambda d: wp.BertPreTokenizer())
+register("pre_tokenizer", "Whitespace", _simple(c.Whitespace, "Whitespace"))
+register("pre_tokenizer", "WhitespaceSplit", _simple(c.WhitespaceSplit, "WhitespaceSplit"))
+register("pre_tokenizer", "Split", _split)
+register("pre_tokenizer", "Sequence", lambda d: _sequence(
+    c.PreTokenizerSequence([read_component("pre_tokenizer", p) for p in d["pretokenizers"]]), "pretokenizers"))
+register("model", "WordPiece", _wordpiece_model)
+register("post_processor", "TemplateProcessing", _template)
+register("post_processor", "BertProcessing", lambda d: wp.BertProcessing(d["sep"], d["cls"]))
+register("decoder", "WordPiece", lambda d: wp.WordPieceDecoder(d.get("prefix", "##"), d.get("cleanup", True)))
+
+
+def _sequence(seq, key):
+    items = seq.normalizers if key == "normalizers" else seq.pre_tokenizers
+    seq.to_dict = lambda: {"type": "Sequence", key: [s.to_dict() for s in items]}
+    return seq
