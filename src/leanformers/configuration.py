@@ -1,0 +1,233 @@
+"""Model configurations: `PretrainedConfig` (config.json in and out) and `AutoConfig`.
+
+Each architecture declares its hyper-parameters as dataclass fields on a subclass;
+this module must stay free of torch so configs can be read without it.
+"""
+
+import json
+import logging
+import os
+import types
+import typing
+from dataclasses import MISSING, dataclass, fields
+from importlib import import_module
+
+from .hub import pop_hub_kwargs, resolve_file
+
+logger = logging.getLogger(__name__)
+
+CONFIG_NAME = "config.json"
+# config.json files carry the transformers version whose format they follow; readers use it for compatibility quirks
+FORMAT_VERSION = "5.24.0"
+PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
+
+
+@dataclass(init=False)
+class PretrainedConfig:
+    """Fields shared by every model. Keys of config.json that no field declares are kept as attributes."""
+
+    model_type: typing.ClassVar[str] = ""
+    attribute_map: typing.ClassVar[dict] = {}  # alias -> field, e.g. DistilBERT's hidden_size -> dim
+
+    transformers_version: str | None = None
+    architectures: list | None = None
+    output_hidden_states: bool = False
+    output_attentions: bool = False
+    return_dict: bool = True
+    dtype: str | None = None
+    chunk_size_feed_forward: int = 0
+    is_encoder_decoder: bool = False
+    id2label: dict | None = None
+    label2id: dict | None = None
+    problem_type: str | None = None
+
+    def __init__(self, **kwargs):
+        kwargs = {self.attribute_map.get(key, key): value for key, value in kwargs.items()}
+        if "torch_dtype" in kwargs:  # the pre-v5 name of `dtype`
+            torch_dtype = kwargs.pop("torch_dtype")
+            kwargs.setdefault("dtype", torch_dtype)
+        num_labels = kwargs.pop("num_labels", None)
+        hints = typing.get_type_hints(type(self))
+        for f in fields(self):
+            value = kwargs.pop(f.name) if f.name in kwargs else _default(f)
+            _check_type(type(self).__name__, f.name, value, hints[f.name])
+            object.__setattr__(self, f.name, value)
+        if self.dtype is not None and not isinstance(self.dtype, str):
+            self.dtype = str(self.dtype).removeprefix("torch.")  # a torch.dtype given directly
+        self.name_or_path = str(kwargs.pop("_name_or_path", kwargs.pop("name_or_path", "")))
+        for key in ("attn_implementation", "_attn_implementation"):
+            if key in kwargs:
+                self._attn_implementation = kwargs.pop(key)
+        # unknown keys (e.g. "gradient_checkpointing" in old files) survive a load/save round trip
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+        if self.id2label is None:
+            self.num_labels = num_labels if num_labels is not None else 2
+        else:
+            self.id2label = {int(key): value for key, value in self.id2label.items()}  # JSON keys are strings
+            if num_labels is not None:
+                self.num_labels = num_labels
+        if self.problem_type is not None and self.problem_type not in PROBLEM_TYPES:
+            raise ValueError(f"problem_type={self.problem_type!r} is not supported; use one of {PROBLEM_TYPES} or None.")
+        if self.problem_type == "single_label_classification" and self.num_labels == 1:
+            raise ValueError(
+                'problem_type="single_label_classification" needs num_labels > 1; use num_labels=2 for binary '
+                'classification or problem_type="regression" for a single output.'
+            )
+
+    # aliases resolve to the real field, so DistilBertConfig().hidden_size is its `dim`
+    def __getattr__(self, name):
+        alias = type(self).attribute_map.get(name)
+        if alias is None:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        return getattr(self, alias)
+
+    def __setattr__(self, name, value):
+        super().__setattr__(type(self).attribute_map.get(name, name), value)
+
+    @property
+    def num_labels(self):
+        return len(self.id2label) if self.id2label is not None else None
+
+    @num_labels.setter
+    def num_labels(self, num_labels):
+        # the label count is not stored: it is the length of id2label
+        if self.id2label is None or len(self.id2label) != num_labels:
+            self.id2label = {i: f"LABEL_{i}" for i in range(num_labels)}
+            self.label2id = {label: i for i, label in self.id2label.items()}
+
+    @property
+    def use_return_dict(self):
+        return self.return_dict
+
+    # --- serialisation -------------------------------------------------------------------------------------------
+
+    def to_dict(self):
+        """Every attribute, as config.json would hold it with no keys left out."""
+        out = {key: value for key, value in vars(self).items() if not key.startswith("_")}
+        out.pop("name_or_path", None)
+        out["model_type"] = self.model_type
+        out["transformers_version"] = FORMAT_VERSION
+        return json.loads(json.dumps(out))  # a deep copy with JSON types (int label keys become strings later)
+
+    def to_diff_dict(self):
+        """What save_pretrained writes: base fields only where they differ from a bare config, model fields always."""
+        base_defaults = PretrainedConfig().to_dict()
+        class_defaults = {f.name: _default(f) for f in fields(self)}
+        out = {}
+        for key, value in self.to_dict().items():
+            if (
+                key not in base_defaults
+                or key == "transformers_version"
+                or value != base_defaults[key]
+                or value != json.loads(json.dumps(class_defaults.get(key, value)))
+            ):
+                out[key] = value
+        return out
+
+    def to_json_string(self, use_diff=True):
+        config = self.to_diff_dict() if use_diff else self.to_dict()
+        return json.dumps(config, indent=2, sort_keys=True) + "\n"
+
+    def save_pretrained(self, save_directory):
+        os.makedirs(save_directory, exist_ok=True)
+        path = os.path.join(save_directory, CONFIG_NAME)
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(self.to_json_string())
+        os.replace(tmp, path)
+
+    @classmethod
+    def from_dict(cls, config_dict, **kwargs):
+        config_dict = dict(config_dict)
+        model_type = config_dict.pop("model_type", None)
+        if cls.model_type and model_type not in (None, cls.model_type):
+            logger.warning(f"Building a {cls.__name__} (model_type {cls.model_type!r}) from a config of model_type "
+                           f"{model_type!r}; this works only where the two share their fields. AutoConfig picks the "
+                           "matching class.")
+        return cls(**config_dict, **kwargs)
+
+    @classmethod
+    def from_json_file(cls, json_file):
+        return cls.from_dict(_read_json(json_file))
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, **kwargs):
+        hub_kwargs = pop_hub_kwargs(kwargs)
+        path = resolve_file(name_or_path, CONFIG_NAME, **hub_kwargs)
+        config = cls.from_dict(_read_json(path), **kwargs)
+        config.name_or_path = str(name_or_path)
+        return config
+
+    def __repr__(self):
+        return f"{type(self).__name__} {self.to_json_string(use_diff=False)}"
+
+
+PreTrainedConfig = PretrainedConfig  # the transformers 5 spelling
+
+
+def _default(f):
+    return f.default_factory() if f.default_factory is not MISSING else f.default
+
+
+def _check_type(owner, name, value, hint):
+    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    allowed = tuple(typing.get_origin(t) or t for t in allowed)
+    ok = isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed and int in allowed)
+    if not ok and float in allowed and isinstance(value, int) and not isinstance(value, bool):
+        ok = True  # an integer where a float is expected, e.g. dropout 0
+    if not ok:
+        expected = " or ".join("None" if t is type(None) else t.__name__ for t in allowed)
+        raise TypeError(
+            f"{owner}: field {name!r} expects {expected}, got {type(value).__name__} ({value!r}). "
+            f"Fix the value of {name!r} in config.json or in the keyword argument."
+        )
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); re-save the model with save_pretrained.") from None
+
+
+# model_type -> (module, config class); other architectures add their line here
+CONFIG_MAPPING = {
+    "bert": ("leanformers.models.bert", "BertConfig"),
+    "distilbert": ("leanformers.models.distilbert", "DistilBertConfig"),
+    "roberta": ("leanformers.models.roberta", "RobertaConfig"),
+}
+
+
+def config_class_for(model_type, source):
+    if model_type not in CONFIG_MAPPING:
+        raise ValueError(
+            f"{source} has model_type {model_type!r}, which leanformers does not know. "
+            f"Known model types: {', '.join(sorted(CONFIG_MAPPING))}. Check the \"model_type\" key of config.json."
+        )
+    module, name = CONFIG_MAPPING[model_type]
+    return getattr(import_module(module), name)
+
+
+class AutoConfig:
+    """Picks the config class from the "model_type" key of config.json."""
+
+    def __init__(self):
+        raise EnvironmentError("AutoConfig is not meant to be instantiated; use AutoConfig.from_pretrained(path).")
+
+    @staticmethod
+    def for_model(model_type, **kwargs):
+        return config_class_for(model_type, "for_model")(**kwargs)
+
+    @staticmethod
+    def from_pretrained(name_or_path, **kwargs):
+        hub_kwargs = pop_hub_kwargs(kwargs)
+        path = resolve_file(name_or_path, CONFIG_NAME, **hub_kwargs)
+        config_dict = _read_json(path)
+        if "model_type" not in config_dict:
+            raise ValueError(f"{path} has no \"model_type\" key; add it (e.g. \"bert\") or use the config class directly.")
+        config = config_class_for(config_dict["model_type"], path).from_dict(config_dict, **kwargs)
+        config.name_or_path = str(name_or_path)
+        return config

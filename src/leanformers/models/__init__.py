@@ -1,0 +1,1 @@
+"""Architectures: one module each (config, layers, heads). Imported on demand by leanformers' lazy names."""

@@ -1,0 +1,90 @@
+"""Model outputs: dataclasses that also behave like an ordered dict and a tuple.
+
+As in transformers, only the fields that are set (not None) count as items, so
+`out[0]` is the loss when labels were given and the logits otherwise.
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+class ModelOutput(OrderedDict):
+    """Base of every output: attribute, key and index access over the non-None fields."""
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                OrderedDict.__setitem__(self, f.name, value)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return OrderedDict.__getitem__(self, key)
+        return self.to_tuple()[key]
+
+    def __setattr__(self, name, value):
+        # keep the dict view in step with the attributes
+        if value is not None and name in {f.name for f in fields(self)}:
+            OrderedDict.__setitem__(self, name, value)
+        super().__setattr__(name, value)
+
+    def __setitem__(self, key, value):
+        setattr(self, key, value)
+
+    def to_tuple(self):
+        return tuple(self.values())
+
+    def __reduce__(self):
+        # OrderedDict pickling would call __init__ with no fields set; rebuild from the fields instead
+        return type(self), tuple(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass
+class BaseModelOutput(ModelOutput):
+    last_hidden_state: Any = None  # (B, T, C)
+    hidden_states: Any = None  # tuple of (B, T, C): embeddings, then each layer
+    attentions: Any = None  # tuple of (B, H, T, T), one per layer
+
+
+@dataclass
+class BaseModelOutputWithPoolingAndCrossAttentions(ModelOutput):
+    last_hidden_state: Any = None  # (B, T, C)
+    pooler_output: Any = None  # (B, C)
+    hidden_states: Any = None
+    cache: Any = None  # decoder key/value cache in transformers; always None for these encoders
+    attentions: Any = None
+    cross_attentions: Any = None
+
+
+@dataclass
+class SequenceClassifierOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None  # (B, num_labels)
+    hidden_states: Any = None
+    attentions: Any = None
+
+
+@dataclass
+class TokenClassifierOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None  # (B, T, num_labels)
+    hidden_states: Any = None
+    attentions: Any = None
+
+
+@dataclass
+class MaskedLMOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None  # (B, T, vocab_size)
+    hidden_states: Any = None
+    attentions: Any = None
+
+
+@dataclass
+class QuestionAnsweringModelOutput(ModelOutput):
+    loss: Any = None
+    start_logits: Any = None  # (B, T)
+    end_logits: Any = None  # (B, T)
+    hidden_states: Any = None
+    attentions: Any = None
