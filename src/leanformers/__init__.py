@@ -20,6 +20,12 @@ _LAZY_NAMES = {
     "BertTokenizerFast": "leanformers.tokenization.bert",
     "DistilBertTokenizer": "leanformers.tokenization.bert",
     "DistilBertTokenizerFast": "leanformers.tokenization.bert",
+    "GPT2Tokenizer": "leanformers.tokenization.gpt2",
+    "GPT2TokenizerFast": "leanformers.tokenization.gpt2",
+    "RobertaTokenizer": "leanformers.tokenization.roberta",
+    "RobertaTokenizerFast": "leanformers.tokenization.roberta",
+    "BartTokenizer": "leanformers.tokenization.roberta",
+    "BartTokenizerFast": "leanformers.tokenization.roberta",
     # models (configs, model core, architectures, auto classes)
     "PretrainedConfig": "leanformers.configuration",
     "PreTrainedConfig": "leanformers.configuration",

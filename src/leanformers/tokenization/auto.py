@@ -13,9 +13,13 @@ from .. import hub
 TOKENIZER_CLASSES = {
     "BertTokenizer": "leanformers.tokenization.bert",
     "DistilBertTokenizer": "leanformers.tokenization.bert",
+    "GPT2Tokenizer": "leanformers.tokenization.gpt2",
+    "RobertaTokenizer": "leanformers.tokenization.roberta",
+    "BartTokenizer": "leanformers.tokenization.roberta",
 }
 # config.json model_type -> class name (transformers' mapping)
-MODEL_TYPES = {"bert": "BertTokenizer", "distilbert": "BertTokenizer"}
+MODEL_TYPES = {"bert": "BertTokenizer", "distilbert": "BertTokenizer", "gpt2": "GPT2Tokenizer",
+               "roberta": "RobertaTokenizer", "bart": "RobertaTokenizer"}
 
 
 def register(class_name, module, model_types=()):

@@ -33,6 +33,7 @@ import os
 import re
 
 from . import _unicode_classes
+from .base import _write_atomic
 from .core import Encoding, merge
 
 # ---------------------------------------------------------------------------
@@ -159,12 +160,12 @@ class ByteLevel:
     def decode(self, tokens):
         return decode_byte_tokens(tokens)
 
-    def to_json(self):
+    def to_dict(self):
         return {"type": "ByteLevel", "add_prefix_space": self.add_prefix_space,
                 "trim_offsets": self.trim_offsets, "use_regex": self.use_regex}
 
     @classmethod
-    def from_json(cls, spec):
+    def from_dict(cls, spec):
         return cls(spec.get("add_prefix_space", True), spec.get("trim_offsets", True), spec.get("use_regex", True))
 
 
@@ -242,12 +243,12 @@ class RobertaProcessing:
         out.type_ids = [0] * len(out)
         return out
 
-    def to_json(self):
+    def to_dict(self):
         return {"type": "RobertaProcessing", "sep": list(self.sep), "cls": list(self.cls),
                 "trim_offsets": self.trim_offsets, "add_prefix_space": self.add_prefix_space}
 
     @classmethod
-    def from_json(cls, spec):
+    def from_dict(cls, spec):
         return cls(spec["sep"], spec["cls"], spec.get("trim_offsets", True), spec.get("add_prefix_space", True))
 
 
@@ -438,21 +439,21 @@ class BPE:
 
     # --- files
 
-    def save(self, folder):
-        """Write vocab.json and merges.txt into `folder` atomically; return their paths."""
-        vocab_path = os.path.join(folder, "vocab.json")
-        merges_path = os.path.join(folder, "merges.txt")
-        atomic_write(vocab_path, json.dumps(self.vocab, ensure_ascii=False) + "\n")
-        atomic_write(merges_path, "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in self.merges))
+    def save(self, folder, prefix=""):
+        """Write vocab.json and merges.txt into `folder` (atomically); return their paths."""
+        vocab_path = os.path.join(folder, prefix + "vocab.json")
+        merges_path = os.path.join(folder, prefix + "merges.txt")
+        _write_atomic(vocab_path, json.dumps(self.vocab, ensure_ascii=False) + "\n")
+        _write_atomic(merges_path, "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in self.merges))
         return vocab_path, merges_path
 
-    def to_json(self):
+    def to_dict(self):
         return {"type": "BPE", "dropout": None, "unk_token": self.unk_token, "continuing_subword_prefix": "",
                 "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
                 "vocab": self.vocab, "merges": [list(m) for m in self.merges]}
 
     @classmethod
-    def from_json(cls, spec, source="tokenizer.json"):
+    def from_dict(cls, spec, source="tokenizer.json"):
         vocab = spec.get("vocab")
         check_vocab(vocab, f"{source} (model.vocab)")
         options = {k: v for k, v in spec.items() if k not in ("type", "vocab", "merges", "unk_token")}
@@ -466,9 +467,10 @@ _NEUTRAL_OPTIONS = {"dropout": (None,), "continuing_subword_prefix": (None, ""),
 _NO_RANK = 1 << 62
 
 
-def atomic_write(path, text):
-    """Write `text` to `path` through a temporary file in the same folder, then rename."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    os.replace(tmp, path)
+
+def is_byte_level(pre_tokenizer):
+    """Whether `pre_tokenizer` is ByteLevel or a Sequence holding one: its BPE model must
+    then turn words into stand-in characters (see `BPE.byte_level`)."""
+    if isinstance(pre_tokenizer, ByteLevel):
+        return True
+    return any(is_byte_level(p) for p in getattr(pre_tokenizer, "pre_tokenizers", ()))

@@ -9,6 +9,7 @@ giving back that JSON object. Other modules add their components with `register`
 
 import json
 
+from . import bpe
 from . import components as c
 from . import wordpiece as wp
 from .core import AddedToken, Tokenizer
@@ -88,6 +89,8 @@ def build_tokenizer(data, source="tokenizer.json"):
     """A core Tokenizer with every stage and added token of a tokenizer.json object."""
     tok = Tokenizer(*(read_component(kind, data.get(kind), source) for kind in
                       ("model", "normalizer", "pre_tokenizer", "post_processor", "decoder")))
+    if isinstance(tok.model, bpe.BPE):  # a byte-level BPE model gets words as text (see bpe.py)
+        tok.model.byte_level = bpe.is_byte_level(tok.pre_tokenizer)
     for token_id, token in read_added_tokens(data, source):
         tok.added.add(token, token_id)
     tok.refresh()
@@ -163,6 +166,12 @@ register("model", "WordPiece", _wordpiece_model)
 register("post_processor", "TemplateProcessing", _template)
 register("post_processor", "BertProcessing", lambda d: wp.BertProcessing(d["sep"], d["cls"]))
 register("decoder", "WordPiece", lambda d: wp.WordPieceDecoder(d.get("prefix", "##"), d.get("cleanup", True)))
+# byte-level BPE (bpe.py)
+register("model", "BPE", bpe.BPE.from_dict)
+register("pre_tokenizer", "ByteLevel", bpe.ByteLevel.from_dict)
+register("post_processor", "ByteLevel", bpe.ByteLevel.from_dict)
+register("post_processor", "RobertaProcessing", bpe.RobertaProcessing.from_dict)
+register("decoder", "ByteLevel", bpe.ByteLevel.from_dict)
 
 
 def _sequence(seq, key):
