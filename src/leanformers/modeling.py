@@ -480,7 +480,9 @@ def attend(q, k, v, mask, dropout_p, output_attentions):
         if mask is not None:
             att = att + mask
         att = F.softmax(att, dim=-1)
-        y = F.dropout(att, p=dropout_p) @ v if dropout_p > 0 else att @ v
+        if dropout_p > 0:  # the returned probabilities are the dropped-out ones, as in transformers
+            att = F.dropout(att, p=dropout_p)
+        y = att @ v
     else:
         att = None
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)

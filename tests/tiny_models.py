@@ -1,0 +1,94 @@
+"""Tiny random checkpoints built and saved by transformers, and padded batches for them.
+
+Shared by the tests/test_model_*.py files. Every parameter is randomised (not
+just transformers' init, where biases are 0 and LayerNorm weights 1) so that a
+wrongly loaded or wrongly used bias cannot hide.
+"""
+
+import torch
+
+# tiny matrices: one thread is faster, and on a shared 2-core machine extra threads mostly spin
+torch.set_num_threads(1)
+
+ARCHS = ("bert", "distilbert", "roberta")
+HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM", "ForQuestionAnswering")
+PREFIX = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta"}
+# (hidden, layers, heads, intermediate): several shapes, including one head and an odd FFN width
+SIZES = {"h32-l2": (32, 2, 4, 37), "h48-l3": (48, 3, 6, 64), "h16-l1": (16, 1, 1, 20)}
+VOCAB = 99
+MAX_POS = 40
+
+
+def config_kwargs(arch, size, **extra):
+    hidden, layers, heads, inter = SIZES[size]
+    if arch == "distilbert":
+        kwargs = dict(vocab_size=VOCAB, dim=hidden, n_layers=layers, n_heads=heads, hidden_dim=inter,
+                      max_position_embeddings=MAX_POS)
+    else:
+        kwargs = dict(vocab_size=VOCAB, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                      intermediate_size=inter, max_position_embeddings=MAX_POS)
+    return {**kwargs, **extra}
+
+
+def build_transformers_model(arch, head, size, seed=0, **config_extra):
+    import transformers
+
+    config = getattr(transformers, PREFIX[arch] + "Config")(**config_kwargs(arch, size, **config_extra))
+    torch.manual_seed(seed)
+    model = getattr(transformers, PREFIX[arch] + head)(config)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+    return model.eval()
+
+
+def pad_id(arch):
+    return 1 if arch == "roberta" else 0
+
+
+def padded_batch(arch, batch_size=3, seq_len=9, seed=0):
+    """input_ids with right padding of different lengths (one row unpadded) and the attention mask."""
+    g = torch.Generator().manual_seed(seed)
+    input_ids = torch.randint(3, VOCAB, (batch_size, seq_len), generator=g)
+    attention_mask = torch.ones_like(input_ids)
+    for row in range(1, batch_size):
+        attention_mask[row, max(2, seq_len - 2 * row):] = 0
+    input_ids[attention_mask == 0] = pad_id(arch)
+    batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+    if arch == "bert":
+        batch["token_type_ids"] = (torch.arange(seq_len) >= seq_len // 2).long().expand(batch_size, -1) * attention_mask
+    return batch
+
+
+def labels_for(head, batch, num_labels=2, problem_type=None, seed=0):
+    """Keyword arguments carrying the labels of each head (padding and ignored tokens are -100)."""
+    g = torch.Generator().manual_seed(seed)
+    B, T = batch["input_ids"].shape
+    if head == "ForSequenceClassification":
+        if problem_type == "regression":
+            return {"labels": torch.randn(B, num_labels, generator=g).squeeze(-1)}
+        if problem_type == "multi_label_classification":
+            return {"labels": torch.randint(0, 2, (B, num_labels), generator=g).float()}
+        return {"labels": torch.randint(0, num_labels, (B,), generator=g)}
+    if head in ("ForTokenClassification", "ForMaskedLM"):
+        high = VOCAB if head == "ForMaskedLM" else num_labels
+        labels = torch.randint(0, high, (B, T), generator=g)
+        labels[batch["attention_mask"] == 0] = -100
+        labels[:, 0] = -100
+        return {"labels": labels}
+    if head == "ForQuestionAnswering":
+        # one position past the input: clamped to T and ignored, as transformers does
+        start = torch.randint(0, T, (B,), generator=g)
+        end = torch.randint(0, T, (B,), generator=g)
+        start[0] = T + 5
+        return {"start_positions": start, "end_positions": end}
+    return {}
+
+
+def max_abs_diff(a, b):
+    """Largest absolute difference between two outputs (tensors or tuples of tensors)."""
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.shape == b.shape, (type(b), getattr(b, "shape", None), a.shape)
+        return (a.double() - b.double()).abs().max().item() if a.numel() else 0.0
+    assert len(a) == len(b), (len(a), len(b))
+    return max([max_abs_diff(x, y) for x, y in zip(a, b)], default=0.0)
