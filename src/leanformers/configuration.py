@@ -146,7 +146,7 @@ class PretrainedConfig:
             logger.warning(f"Building a {cls.__name__} (model_type {cls.model_type!r}) from a config of model_type "
                            f"{model_type!r}; this works only where the two share their fields. AutoConfig picks the "
                            "matching class.")
-        return cls(**config_dict, **kwargs)
+        return cls(**{**config_dict, **kwargs})  # keyword arguments override the file
 
     @classmethod
     def from_json_file(cls, json_file):

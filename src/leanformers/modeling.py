@@ -144,20 +144,20 @@ class PreTrainedModel(nn.Module):
     def _load_state_dict(self, state_dict, dtype, ignore_mismatched_sizes):
         expected = dict(self.named_parameters(remove_duplicate=False))
         tied = self._active_tied_keys()
-        state_dict = self._rename_checkpoint_keys(state_dict)
         ignore = re.compile("|".join(self._keys_to_ignore_on_load_unexpected))
         loaded, unexpected, mismatched = {}, [], []
-        for key, tensor in state_dict.items():
+        for key, checkpoint_key, tensor in self._rename_checkpoint_keys(state_dict):
             if key in tied:
                 continue  # old checkpoints store a copy of the tied weight; the source is the truth
             if key not in expected:
                 if not ignore.search(key):
-                    unexpected.append(key)
+                    unexpected.append(checkpoint_key)  # reported under its name in the checkpoint
             elif tensor.shape != expected[key].shape:
                 mismatched.append((key, tensor.shape, expected[key].shape))
             else:
                 loaded[key] = tensor
-        missing = [key for key in expected if key not in loaded and tied.get(key, key) not in loaded]
+        present = {*loaded, *(m[0] for m in mismatched)}
+        missing = [key for key in expected if key not in present and tied.get(key, key) not in present]
 
         for key, tensor in loaded.items():
             if tensor.is_floating_point() and tensor.dtype != dtype:
@@ -174,20 +174,20 @@ class PreTrainedModel(nn.Module):
         return {"missing_keys": missing, "unexpected_keys": unexpected, "mismatched_keys": mismatched}
 
     def _rename_checkpoint_keys(self, state_dict):
-        """Map old names onto this model's: TF LayerNorm names, and the base-model prefix added or removed."""
-        renamed = {}
-        for key, tensor in state_dict.items():
-            for old, new in _LEGACY_RENAMES:
-                key = key.replace(old, new)
-            renamed[key] = tensor
+        """(our key, checkpoint key, tensor) for each tensor: TF LayerNorm names mapped, and the base-model prefix
+        added (bare checkpoint into a model with a head) or removed (head checkpoint into the bare model)."""
         prefix = self.base_model_prefix + "."
         has_head = self.base_model is not self
-        checkpoint_has_prefix = any(key.startswith(prefix) for key in renamed)
-        if has_head and not checkpoint_has_prefix:  # bare-model checkpoint into a model with a head
-            return {prefix + key: tensor for key, tensor in renamed.items()}
-        if not has_head and checkpoint_has_prefix:  # head checkpoint into the bare model
-            return {key.removeprefix(prefix): tensor for key, tensor in renamed.items()}
-        return renamed
+        checkpoint_has_prefix = any(key.startswith(prefix) for key in state_dict)
+        for checkpoint_key, tensor in state_dict.items():
+            key = checkpoint_key
+            for old, new in _LEGACY_RENAMES:
+                key = key.replace(old, new)
+            if has_head and not checkpoint_has_prefix:
+                key = prefix + key
+            elif not has_head and checkpoint_has_prefix:
+                key = key.removeprefix(prefix)
+            yield key, checkpoint_key, tensor
 
     def _set_parameter(self, key, tensor):
         module_name, _, name = key.rpartition(".")
