@@ -114,14 +114,14 @@ class PretrainedConfig:
     def to_diff_dict(self):
         """What save_pretrained writes: base fields only where they differ from a bare config, model fields always."""
         base_defaults = PretrainedConfig().to_dict()
-        class_defaults = {f.name: _default(f) for f in fields(self)}
+        class_defaults = type(self)().to_dict()
         out = {}
         for key, value in self.to_dict().items():
             if (
                 key not in base_defaults
                 or key == "transformers_version"
                 or value != base_defaults[key]
-                or value != json.loads(json.dumps(class_defaults.get(key, value)))
+                or value != class_defaults.get(key, value)
             ):
                 out[key] = value
         return out
