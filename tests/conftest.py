@@ -3,7 +3,8 @@
 The test hub (tests/hub_server.py, repositories from tests/hub_repos.py):
 - `hf_home`: an empty Hugging Face home for one test; tests never read or write ~/.cache;
 - `hub`: the hub, serving for one test, with HF_ENDPOINT pointing at it (also for subprocesses);
-- `run_python`: run code in a fresh interpreter that sees this test's environment.
+- `run_python`: run code in a fresh interpreter that sees this test's environment;
+- `no_retry_wait`: huggingface_hub's waits between retries of an unreachable Hub skipped.
 huggingface_hub reads its settings at import time, so the fixtures set both the
 environment (for subprocesses) and huggingface_hub.constants (for this process).
 """
@@ -69,6 +70,14 @@ def run_python():
             pytest.fail(f"subprocess failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
     return run
+
+
+@pytest.fixture
+def no_retry_wait(monkeypatch):
+    """huggingface_hub retries an unreachable Hub with waits of up to 8 s; tests need only the outcome."""
+    import huggingface_hub.utils._http as http
+
+    monkeypatch.setattr(http.time, "sleep", lambda seconds: None)
 
 
 def _point_at(monkeypatch, endpoint):

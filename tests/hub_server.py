@@ -91,7 +91,8 @@ class TestHub:
         self._server.daemon_threads = True
         self._server.hub = self
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll interval makes `stop` quick
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
 
     # -- control ---------------------------------------------------------------------------
