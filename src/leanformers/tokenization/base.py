@@ -19,11 +19,13 @@ batch the inputs -> `Tokenizer.encode_raw` per sequence -> `core.truncate` ->
 `Tokenizer.post_process` -> flatten overflowing windows -> pad -> BatchEncoding.
 """
 
+import gc
 import json
 import logging
 import os
 import tempfile
 import warnings
+from functools import partial
 
 from .. import hub
 from .batch_encoding import BatchEncoding
@@ -344,7 +346,18 @@ class PreTrainedTokenizer:
                              f"not a multiple of pad_to_multiple_of ({pad_to_multiple_of}).")
         return padding_strategy, truncation_strategy, max_length
 
-    def _encode(self, text, text_pair=None, add_special_tokens=True, padding_strategy="do_not_pad",
+    def _encode(self, *args, **kwargs):
+        # a batch allocates many small lists, which would trigger the cycle collector
+        # over and over; none of them can form a cycle
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._encode_batch(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _encode_batch(self, text, text_pair=None, add_special_tokens=True, padding_strategy="do_not_pad",
                 truncation_strategy="do_not_truncate", max_length=None, stride=0, is_split_into_words=False,
                 pad_to_multiple_of=None, padding_side=None, return_tensors=None, return_token_type_ids=None,
                 return_attention_mask=None, return_overflowing_tokens=False, return_special_tokens_mask=False,
@@ -435,21 +448,23 @@ class PreTrainedTokenizer:
         if pad_to_multiple_of and target % pad_to_multiple_of:
             target += pad_to_multiple_of - target % pad_to_multiple_of
         pad_id, pad_token, pad_type = self.pad_token_id, self.pad_token, self.pad_token_type_id
+        right = side == "right"
         for e in rows:
             n = target - len(e.ids)
             if n <= 0:
                 continue
             real = [1] * len(e.ids)
-            pads = ((e.ids, [pad_id]), (e.tokens, [pad_token]), (e.type_ids, [pad_type]),
-                    (e.special_tokens_mask, [1]), (e.word_ids, [None]), (e.sequence_ids, [None]))
+            if right:
+                e.ids = e.ids + [pad_id] * n
+                e.type_ids = e.type_ids + [pad_type] * n
+                e.attention_mask = real + [0] * n
+            else:
+                e.ids = [pad_id] * n + e.ids
+                e.type_ids = [pad_type] * n + e.type_ids
+                e.attention_mask = [0] * n + real
             if e.offsets is not None:
-                pads += ((e.offsets, [(0, 0)]),)
-            for values, pad in pads:
-                if side == "right":
-                    values += pad * n
-                else:
-                    values[:0] = pad * n
-            e.attention_mask = real + [0] * n if side == "right" else [0] * n + real
+                e.offsets = e.offsets + [(0, 0)] * n if right else [(0, 0)] * n + e.offsets
+            e.defer(partial(_pad_deferred, n=n, right=right, pad_token=pad_token))
 
     # ---- decoding ------------------------------------------------------------------------------
     def decode(self, token_ids, skip_special_tokens=False, clean_up_tokenization_spaces=None, **kwargs):
@@ -553,6 +568,14 @@ PreTrainedTokenizerFast = PreTrainedTokenizer  # transformers 5 has one class fo
 
 _DEFAULT_OPTIONS = dict(add_special_tokens=False, padding_strategy="do_not_pad",
                         truncation_strategy="do_not_truncate", max_length=None)
+
+
+def _pad_deferred(e, n, right, pad_token):
+    """Padding of the deferred fields of an encoding (see core.Encoding)."""
+    for slot, pad in (("_tokens", pad_token), ("_word_ids", None), ("_special_tokens_mask", 1),
+                      ("_sequence_ids", None)):
+        values = getattr(e, slot)
+        setattr(e, slot, values + [pad] * n if right else [pad] * n + values)
 
 
 def _attention_mask(e):

@@ -8,6 +8,7 @@ for every character.
 
 import re
 import unicodedata
+from functools import partial
 
 from .core import Encoding
 
@@ -252,33 +253,42 @@ class TemplateProcessing:
 
     def process(self, a, b, add_special_tokens):
         template = self.pair if b is not None else self.single
-        with_offsets = a.offsets is not None
-        ids, tokens, word_ids, type_ids, special, seq_ids = [], [], [], [], [], []
-        offsets = [] if with_offsets else None
+        ids, type_ids = [], []
+        offsets = [] if a.offsets is not None else None
         for name, type_id in template:
             if name == "$A" or name == "$B":
                 e = a if name == "$A" else b
-                n = len(e.ids)
                 ids += e.ids
-                tokens += e.tokens
-                word_ids += e.word_ids
-                type_ids += [type_id] * n
-                special += e.special_tokens_mask
-                seq_ids += [0 if name == "$A" else 1] * n
-                if with_offsets:
+                type_ids += [type_id] * len(e.ids)
+                if offsets is not None:
                     offsets += e.offsets
             elif add_special_tokens:
-                s_ids, s_tokens = self.special_tokens[name]
-                n = len(s_ids)
+                s_ids = self.special_tokens[name][0]
                 ids += s_ids
+                type_ids += [type_id] * len(s_ids)
+                if offsets is not None:
+                    offsets += [(0, 0)] * len(s_ids)
+        return Encoding(ids, offsets=offsets, type_ids=type_ids,
+                        deferred=[partial(self._fill, template=template, a=a, b=b, add_special_tokens=add_special_tokens)])
+
+    def _fill(self, out, template, a, b, add_special_tokens):
+        """Deferred step: tokens, word ids, special-token mask and sequence ids."""
+        tokens, word_ids, special, seq_ids = [], [], [], []
+        for name, _ in template:
+            if name == "$A" or name == "$B":
+                e = a if name == "$A" else b
+                tokens += e.tokens
+                word_ids += e.word_ids
+                special += e.special_tokens_mask
+                seq_ids += [0 if name == "$A" else 1] * len(e.ids)
+            elif add_special_tokens:
+                s_tokens = self.special_tokens[name][1]
+                n = len(s_tokens)
                 tokens += s_tokens
                 word_ids += [None] * n
-                type_ids += [type_id] * n
                 special += [1] * n
                 seq_ids += [None] * n
-                if with_offsets:
-                    offsets += [(0, 0)] * n
-        return Encoding(ids, tokens, word_ids, offsets, type_ids, special, seq_ids)
+        out._tokens, out._word_ids, out._special_tokens_mask, out._sequence_ids = tokens, word_ids, special, seq_ids
 
     def to_dict(self):
         def items(template):

