@@ -198,6 +198,8 @@ CONFIG_MAPPING = {
     "bert": ("leanformers.models.bert", "BertConfig"),
     "distilbert": ("leanformers.models.distilbert", "DistilBertConfig"),
     "roberta": ("leanformers.models.roberta", "RobertaConfig"),
+    "gpt2": ("leanformers.models.gpt2", "GPT2Config"),
+    "bart": ("leanformers.models.bart", "BartConfig"),
 }
 
 

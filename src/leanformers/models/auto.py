@@ -9,7 +9,7 @@ from importlib import import_module
 from ..configuration import AutoConfig, PretrainedConfig
 from ..hub import pop_hub_kwargs
 
-MODEL_MODULES = {"bert": "bert", "distilbert": "distilbert", "roberta": "roberta"}
+MODEL_MODULES = {"bert": "bert", "distilbert": "distilbert", "roberta": "roberta", "gpt2": "gpt2", "bart": "bart"}
 
 
 class _AutoModel:
@@ -49,12 +49,14 @@ class _AutoModel:
 
 
 class AutoModel(_AutoModel):
-    registry = {"bert": "BertModel", "distilbert": "DistilBertModel", "roberta": "RobertaModel"}
+    registry = {"bert": "BertModel", "distilbert": "DistilBertModel", "roberta": "RobertaModel",
+                "gpt2": "GPT2Model", "bart": "BartModel"}
 
 
 class AutoModelForSequenceClassification(_AutoModel):
     registry = {"bert": "BertForSequenceClassification", "distilbert": "DistilBertForSequenceClassification",
-                "roberta": "RobertaForSequenceClassification"}
+                "roberta": "RobertaForSequenceClassification", "gpt2": "GPT2ForSequenceClassification",
+                "bart": "BartForSequenceClassification"}
 
 
 class AutoModelForTokenClassification(_AutoModel):
@@ -69,3 +71,11 @@ class AutoModelForMaskedLM(_AutoModel):
 class AutoModelForQuestionAnswering(_AutoModel):
     registry = {"bert": "BertForQuestionAnswering", "distilbert": "DistilBertForQuestionAnswering",
                 "roberta": "RobertaForQuestionAnswering"}
+
+
+class AutoModelForCausalLM(_AutoModel):
+    registry = {"gpt2": "GPT2LMHeadModel"}
+
+
+class AutoModelForSeq2SeqLM(_AutoModel):
+    registry = {"bart": "BartForConditionalGeneration"}
