@@ -3,7 +3,8 @@
 Names follow the quicktour where they can, so tests read like it:
 - SST2 ("distilbert/distilbert-base-uncased-finetuned-sst-2-english", legacy name
   LEGACY_SST2): a tiny DistilBERT classifier with its tokenizer, two commits (tag "v1"
-  with labels LABEL_0/LABEL_1, then main with NEGATIVE/POSITIVE), and both
+  with labels LABEL_0/LABEL_1, then main with NEGATIVE/POSITIVE, whose hash starts
+  with the short hash the sentiment-analysis pipeline pins), and both
   model.safetensors and pytorch_model.bin like the real repository;
 - BIN_ONLY: a tiny BERT with only pytorch_model.bin;
 - SHARDED: a tiny BERT in several safetensors shards with their index;
@@ -46,6 +47,7 @@ def build_repos(folder):
     import torch
     from transformers import (BertConfig, BertModel, DistilBertConfig, DistilBertForSequenceClassification,
                               DistilBertTokenizer)
+    from transformers.pipelines import SUPPORTED_TASKS
 
     folder = Path(folder)
     vocab_file = folder / "vocab.txt"
@@ -75,7 +77,10 @@ def build_repos(folder):
     model = DistilBertForSequenceClassification(DistilBertConfig(**small, id2label=labels))
     main = with_tokenizer(save("sst2-main", model))
     torch.save(model.state_dict(), main / "pytorch_model.bin")
-    sst2.commit(main)
+    # pipeline("sentiment-analysis") pins SST2 by a short commit hash: make main that commit
+    default_name, pinned = SUPPORTED_TASKS["text-classification"]["default"]["model"]
+    assert default_name == SST2
+    sst2.commit(main, prefix=pinned)
 
     bert = dict(vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                 intermediate_size=64, max_position_embeddings=64)

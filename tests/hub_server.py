@@ -46,8 +46,11 @@ class HubRepo:
     commits: dict = field(default_factory=dict)  # commit sha -> {filename: bytes}
     refs: dict = field(default_factory=dict)  # branch or tag -> commit sha
 
-    def commit(self, files, *, ref="main"):
-        """Record `files` ({name: bytes}, or a folder) as a new commit that `ref` points to."""
+    def commit(self, files, *, ref="main", prefix=""):
+        """Record `files` ({name: bytes}, or a folder) as a new commit that `ref` points to.
+
+        `prefix` sets the start of the commit hash, to match a short hash that code pins.
+        """
         if not isinstance(files, dict):
             folder = Path(files)
             files = {p.relative_to(folder).as_posix(): p.read_bytes()
@@ -56,15 +59,17 @@ class HubRepo:
         digest.update(str(len(self.commits)).encode())  # same files twice are still two commits
         for name in sorted(files):
             digest.update(name.encode() + b"\0" + files[name])
-        sha = digest.hexdigest()
+        sha = prefix + digest.hexdigest()[len(prefix):]
         self.commits[sha] = dict(files)
         self.refs[ref] = sha
         return sha
 
     def resolve(self, revision):
+        """The commit sha of a branch, tag, full or short (7+ characters) commit hash; None if unknown."""
         if revision in self.refs:
             return self.refs[revision]
-        return revision if revision in self.commits else None
+        matches = [sha for sha in self.commits if len(revision) >= 7 and sha.startswith(revision)]
+        return matches[0] if len(matches) == 1 else None
 
 
 @dataclass

@@ -44,6 +44,15 @@ def test_config_tokenizer_and_model_load_by_name_like_transformers(hub):
     assert snapshot.parent.parent.name == f"models--{LEGACY_SST2}"
 
 
+def test_quicktour_pipeline_downloads_its_default_model(hub):
+    classifier = leanformers.pipeline("sentiment-analysis")  # the default is SST2, served by the test hub
+    snapshot = Path(resolve_file(SST2, "config.json")).parent
+    reference = transformers.pipeline("sentiment-analysis", model=str(snapshot))
+    (got,), (expected,) = classifier([SENTENCE]), reference([SENTENCE])
+    assert got["label"] == expected["label"] and got["score"] == pytest.approx(expected["score"], abs=1e-5)
+    assert hub.downloads("model.safetensors") == 1
+
+
 def test_only_the_files_the_objects_need_are_downloaded(hub, hub_repos):
     load_quicktour(SST2)
     served = hub_repos.files(SST2)
