@@ -73,6 +73,15 @@ def test_second_load_makes_no_download(hub):
     assert hub.downloads() == downloads
 
 
+def test_force_download_fetches_again(hub, hub_repos):
+    path = resolve_file(SST2, "config.json")
+    assert resolve_file(SST2, "config.json", force_download=True) == path
+    assert hub.downloads("config.json") == 2
+    assert open(path, "rb").read() == hub_repos.files(SST2)["config.json"]
+    with pytest.raises(ValueError, match="force_download=True needs the network, but local_files_only=True"):
+        resolve_file(SST2, "config.json", force_download=True, local_files_only=True)
+
+
 def test_revision_selects_another_commit(hub, hub_repos):
     old = hub_repos.files(SST2, "v1")
     by_tag = resolve_file(SST2, "config.json", revision="v1")

@@ -53,6 +53,8 @@ def test_file_the_repository_lacks(hub):
     assert resolve_file(SST2, "merges.txt", required=False) is None
     requests = hub.count()
     assert resolve_file(SST2, "merges.txt", required=False) is None
+    with pytest.raises(FileNotFoundError, match="has no file 'merges.txt', as the Hub answered"):
+        resolve_file(SST2, "merges.txt", local_files_only=True)
     assert hub.count() == requests
 
 

@@ -60,7 +60,7 @@ def resolve_file(name_or_path, filename, *, required=True, revision=None, cache_
         if force_download:
             raise ValueError(f"force_download=True needs the network, but {offline[0]}.")
         return _cached_file(name_or_path, filename, revision, cache_dir, required, offline)
-    if not required and _known_missing(name_or_path, filename, revision, cache_dir):
+    if not required and not force_download and _known_missing(name_or_path, filename, revision, cache_dir):
         return None  # an earlier look-up at this commit found no such file: ask nobody
     return _download(name_or_path, filename, required=required, revision=revision, cache_dir=cache_dir,
                      force_download=force_download, token=token)
@@ -181,13 +181,16 @@ def _known_missing(repo_id, filename, revision, cache_dir):
 
 def _cached_file(repo_id, filename, revision, cache_dir, required, offline):
     """`filename` of `repo_id` from the cache alone (offline, or the Hub is out of reach)."""
-    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub import _CACHED_NO_EXIST, try_to_load_from_cache
 
     cached = try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir, revision=revision)
     if isinstance(cached, str):
         return cached
     why, fix = offline
     at = f"revision {revision!r}" if revision else "its main branch"
+    if cached is _CACHED_NO_EXIST and required:
+        raise FileNotFoundError(f"The repository {repo_id!r} ({at}) has no file {filename!r}, as the Hub "
+                                "answered when it was last asked (the cache recorded it).")
     if _cached_snapshot(repo_id, revision, cache_dir) is None:
         raise OSError(
             f"{repo_id!r} is not a local folder, and the Hugging Face cache at {_cache_root(cache_dir)!r} "
