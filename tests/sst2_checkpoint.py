@@ -84,3 +84,15 @@ def sentences(n, seed=0):
              "unhappy happy we are to show you").split()
     return [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))).capitalize() + "."
             for _ in range(n)]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tests share two cores with other processes; torch's spinning worker threads then cost more than
+    they give (transformers' one-text-at-a-time pipeline ran 10x slower with two), so use one."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -10,7 +10,7 @@ import torch
 import transformers
 
 from leanformers import pipeline
-from sst2_checkpoint import QUICKTOUR_TEXT, save_sst2_checkpoint, sentences
+from sst2_checkpoint import QUICKTOUR_TEXT, one_torch_thread, save_sst2_checkpoint, sentences  # noqa: F401
 
 TOLERANCE = 1e-5
 

@@ -7,6 +7,7 @@ read one window at a time, so memory stays bounded however long they are.
 """
 
 import copy
+import inspect
 import logging
 import warnings
 from collections.abc import Iterable
@@ -44,6 +45,7 @@ class TextClassificationPipeline:
         self.batch_size = batch_size
         self._defaults = self._split_params(**kwargs)
         self._model_max_length = _model_max_length(model.config, tokenizer)
+        self._input_names = _forward_parameters(model)
 
     @property
     def dtype(self):
@@ -56,7 +58,8 @@ class TextClassificationPipeline:
         call = self._split_params(**kwargs)
         post = {**self._defaults["post"], **call["post"]}
         tokenizer_kwargs = {**self._defaults["tokenizer"], **call["tokenizer"]}
-        batch_size = batch_size or self.batch_size or DEFAULT_BATCH_SIZE
+        if batch_size is None:
+            batch_size = self.batch_size if self.batch_size is not None else DEFAULT_BATCH_SIZE
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
 
@@ -155,6 +158,8 @@ class TextClassificationPipeline:
         left = getattr(self.tokenizer, "padding_side", "right") == "left"
         batch = {}
         for key, column in columns.items():
+            if self._input_names is not None and key not in self._input_names:
+                continue  # e.g. token_type_ids from a BERT tokenizer, which DistilBERT does not take
             pad = self._pad_id(key, length, rows, column)
             array = np.full((len(rows), length), pad, dtype=np.int64)  # (B, T)
             for i, row in enumerate(rows):
@@ -233,6 +238,14 @@ def _model_max_length(config, tokenizer):
         positions -= config.pad_token_id + 1  # RoBERTa's positions start after the padding index
     tokenizer_max = getattr(tokenizer, "model_max_length", None)
     return None if tokenizer_max is not None and tokenizer_max <= positions else positions
+
+
+def _forward_parameters(model):
+    """Names the model's forward accepts, or None when it takes any keyword (**kwargs)."""
+    parameters = inspect.signature(model.forward).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters}
 
 
 def _resolve_device(device, model):
