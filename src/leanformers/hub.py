@@ -215,6 +215,8 @@ def _download(repo_id, filename, *, required, revision, cache_dir, force_downloa
 
     endpoint = constants.ENDPOINT
     try:
+        if not force_download and _cached_snapshot(repo_id, revision, cache_dir) is None:
+            _check_reachable(repo_id, filename, revision, token)
         return hf_hub_download(repo_id, filename, revision=revision, cache_dir=cache_dir,
                                force_download=force_download, token=token, library_name="leanformers",
                                library_version=__version__, tqdm_class=_download_bar())
@@ -261,6 +263,26 @@ def _download(repo_id, filename, *, required, revision, cache_dir, force_downloa
             "Nothing partial was kept in the cache; the same call again retries the download."
         )
     raise error from None  # the message says it all; HTTP internals would only hide it
+
+
+def _check_reachable(repo_id, filename, revision, token):
+    """Raise LocalEntryNotFoundError at once when the Hub cannot be connected to.
+
+    Called before a repository's first download: with nothing cached to fall back on,
+    huggingface_hub would retry for about 20 s before giving up, for a name that may
+    just be a mistyped folder. One HEAD request; every other outcome is left to the download.
+    """
+    import httpx2
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    try:
+        get_hf_file_metadata(hf_hub_url(repo_id, filename, revision=revision), token=token,
+                             library_name="leanformers", library_version=__version__)
+    except (httpx2.ConnectError, httpx2.ConnectTimeout) as error:
+        raise LocalEntryNotFoundError(str(error)) from error
+    except (HfHubHTTPError, httpx2.HTTPError):
+        pass  # the Hub answered (or failed mid-way): hf_hub_download asks again and reports it
 
 
 @functools.cache
