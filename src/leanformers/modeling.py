@@ -115,6 +115,7 @@ class PreTrainedModel(nn.Module):
                         ignore_mismatched_sizes=False, output_loading_info=False, **kwargs):
         path = pretrained_model_name_or_path
         hub_kwargs = pop_hub_kwargs(kwargs)
+        from_tf = kwargs.pop("from_tf", False)
         if config is None:
             config = cls.config_class.from_dict(_read_json(resolve_file(path, CONFIG_NAME, **hub_kwargs)))
             config.name_or_path = str(path)
@@ -126,7 +127,12 @@ class PreTrainedModel(nn.Module):
             else:
                 model_kwargs[key] = value
 
-        state_dict = load_checkpoint(path, hub_kwargs)
+        if from_tf:  # tf_model.h5 as transformers 4.x wrote it; h5py reads it, TensorFlow is not needed
+            from .tf_checkpoint import load_tf_checkpoint
+
+            state_dict = {key: torch.from_numpy(a) for key, a in load_tf_checkpoint(path, hub_kwargs).items()}
+        else:
+            state_dict = load_checkpoint(path, hub_kwargs)
         dtype = _resolve_dtype(dtype if dtype is not None else torch_dtype, config, state_dict)
         default_dtype = torch.get_default_dtype()
         torch.set_default_dtype(dtype)

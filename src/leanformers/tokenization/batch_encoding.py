@@ -73,7 +73,7 @@ class BatchEncoding(dict):
         return self._encoding(batch_or_token_index, "token_to_word").word_ids[token_index]
 
     def convert_to_tensors(self, tensor_type=None, prepend_batch_axis=False):
-        """Turn every value into a numpy array ('np') or a torch tensor ('pt')."""
+        """Turn every value into a numpy array ('np'), a torch tensor ('pt') or a TensorFlow tensor ('tf')."""
         if tensor_type is None:
             return self
         tensor_type = getattr(tensor_type, "value", tensor_type)
@@ -88,9 +88,18 @@ class BatchEncoding(dict):
         elif tensor_type == "np":
             def as_tensor(value):
                 return np.asarray(value)
+        elif tensor_type == "tf":
+            try:
+                import tensorflow as tf
+            except ImportError:
+                raise ImportError("return_tensors='tf' needs TensorFlow, which is not installed: "
+                                  "pip install 'leanformers[tf]' (or: pip install tensorflow-cpu).") from None
+
+            def as_tensor(value):
+                return value if tf.is_tensor(value) else tf.constant(value)  # Python ints -> int32, as transformers
         else:
-            raise ValueError(f"return_tensors={tensor_type!r} is not supported; use 'pt' (torch), 'np' (numpy) "
-                             "or None (Python lists).")
+            raise ValueError(f"return_tensors={tensor_type!r} is not supported; use 'pt' (torch), 'tf' (TensorFlow), "
+                             "'np' (numpy) or None (Python lists).")
         for key, value in self.items():
             if prepend_batch_axis:
                 value = [value]
