@@ -89,7 +89,7 @@ class TestHub:
         self.repos = {repo.repo_id: repo for repo in repos}
         self.aliases = dict(aliases or {})  # legacy name -> canonical repo id
         self.requests = []
-        self._drops = {}  # filename -> [bytes to send before cutting, times left]
+        self._drops = {}  # filename -> how many more GETs of it to cut half-way
         self._slow = {}  # filename -> seconds to spread the body over
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -109,11 +109,10 @@ class TestHub:
             self._server.server_close()
             self._thread = None
 
-    def count(self, method=None, path_part=""):
-        """How many requests were served, optionally only those of one method or path."""
+    def count(self, path_part=""):
+        """How many requests were served, optionally only those whose path contains `path_part`."""
         with self._lock:
-            return sum(1 for r in self.requests
-                       if (method is None or r.method == method) and path_part in r.path)
+            return sum(1 for r in self.requests if path_part in r.path)
 
     def downloads(self, filename=""):
         """GET requests for files (any repo), optionally only for paths ending in `filename`."""
@@ -121,9 +120,9 @@ class TestHub:
             return sum(1 for r in self.requests
                        if r.method == "GET" and "/resolve/" in r.path and r.path.endswith(filename))
 
-    def drop_connection(self, filename, *, after=None, times=1):
-        """Cut the connection after `after` bytes (default: half) of the next `times` GETs of `filename`."""
-        self._drops[filename] = [after, times]
+    def drop_connection(self, filename, *, times=1):
+        """Cut the connection half-way through the body of the next `times` GETs of `filename`."""
+        self._drops[filename] = times
 
     def slow_down(self, filename, seconds):
         """Stream `filename` over about `seconds`, so concurrent downloads overlap."""
@@ -202,10 +201,9 @@ class TestHub:
             return _reply(req, status, headers, method, length=len(body))
         cut = None
         with self._lock:
-            drop = self._drops.get(filename)
-            if drop is not None and drop[1] > 0:
-                drop[1] -= 1
-                cut = len(body) // 2 if drop[0] is None else drop[0]
+            if self._drops.get(filename, 0) > 0:
+                self._drops[filename] -= 1
+                cut = len(body) // 2
         return _reply(req, status, headers, method, body=body, cut=cut,
                       seconds=self._slow.get(filename, 0.0))
 
