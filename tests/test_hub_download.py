@@ -164,6 +164,15 @@ def test_cli_download_prefetches_into_the_cache_with_a_progress_bar(hub, hub_rep
     assert hub.count() == requests
 
 
+def test_cli_in_a_new_process_downloads_into_hf_hub_cache(hub, hub_repos, tmp_path, monkeypatch, run_python):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "elsewhere"))
+    done = run_python(f"import sys; from leanformers.cli import main; sys.exit(main(['download', {BIN_ONLY!r}]))")
+    snapshot = Path(done.stdout.strip())
+    assert snapshot.is_relative_to(tmp_path / "elsewhere")
+    served = hub_repos.files(BIN_ONLY)
+    assert {p.name: p.read_bytes() for p in snapshot.iterdir()} == served
+
+
 def test_download_function_and_cli_errors(hub, hf_home, capsys):
     paths = download(SHARDED)
     assert {Path(p).name for p in paths} >= {"config.json", "vocab.txt", "model-00001-of-00006.safetensors"}
