@@ -114,5 +114,477 @@ class BaseModelOutputWithPastAndCrossAttentions(ModelOutput):
         return self.cache
 
 
+
+
+# --- generation settings -----------------------------------------------------------------------------------------
+
+# the values generate() uses for a setting that neither the call nor generation_config.json gives
+DEFAULTS = {
+    "max_length": 20, "max_new_tokens": None, "min_length": 0, "min_new_tokens": None,
+    "do_sample": False, "num_beams": 1, "num_return_sequences": 1, "early_stopping": False, "length_penalty": 1.0,
+    "temperature": 1.0, "top_k": 50, "top_p": 1.0, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0,
+    "bos_token_id": None, "eos_token_id": None, "pad_token_id": None, "decoder_start_token_id": None,
+    "forced_bos_token_id": None, "forced_eos_token_id": None, "use_cache": True,
+}
+# model config fields that seed a generation config when the checkpoint has no generation_config.json
+_FROM_MODEL_CONFIG = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id",
+                      "forced_bos_token_id", "forced_eos_token_id", "use_cache")
+
+
+class GenerationConfig:
+    """The settings of generate(), read from and written to generation_config.json. Only the settings that were
+    given are stored (`to_dict`); `DEFAULTS` fills the rest when generate() runs. Unknown keys are kept."""
+
+    def __init__(self, **kwargs):
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def __getattr__(self, name):  # only reached for settings never given
+        if name in DEFAULTS:
+            return DEFAULTS[name]
+        raise AttributeError(f"GenerationConfig has no setting {name!r}")
+
+    def to_dict(self):
+        return dict(vars(self))
+
+    def update(self, **kwargs):
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def __repr__(self):
+        return f"GenerationConfig {json.dumps(self.to_dict(), indent=2, sort_keys=True)}"
+
+    def __eq__(self, other):
+        return isinstance(other, GenerationConfig) and self.to_dict() == other.to_dict()
+
+    @classmethod
+    def from_model_config(cls, config):
+        values = {key: getattr(config, key, None) for key in _FROM_MODEL_CONFIG}
+        return cls(**{key: value for key, value in values.items() if value is not None})
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, **kwargs):
+        hub_kwargs = pop_hub_kwargs(kwargs)
+        return cls.from_json_file(resolve_file(name_or_path, GENERATION_CONFIG_NAME, **hub_kwargs), **kwargs)
+
+    @classmethod
+    def from_json_file(cls, path, **kwargs):
+        try:
+            with open(path, encoding="utf-8") as f:
+                values = json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not valid JSON ({err}); fix it or delete it to use the model's defaults.") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"{path} must hold a JSON object of generation settings, got {type(values).__name__}.")
+        values.pop("transformers_version", None)
+        values.pop("_from_model_config", None)
+        return cls(**{**values, **kwargs})
+
+    def save_pretrained(self, save_directory):
+        os.makedirs(save_directory, exist_ok=True)
+        path = os.path.join(save_directory, GENERATION_CONFIG_NAME)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(json.dumps({**self.to_dict(), "transformers_version": "5.24.0"}, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+
+
+# --- logits processors: (ids (N, T), scores (N, V)) -> scores, applied in this order --------------------------------
+
+
+def repetition_penalty(penalty, ignore_before):
+    """Scores of tokens already in the sequence are divided by `penalty` (multiplied when negative). Left-padding
+    positions (`ignore_before[i]` of them in row i) do not count."""
+
+    def process(ids, scores):
+        V = scores.size(-1)
+        if ignore_before is not None:
+            ids = ids.masked_fill(torch.arange(ids.size(1), device=ids.device)[None] < ignore_before[:, None], V)
+        ids = ids.clamp(max=V)  # padding goes to a spare column that is dropped
+        scores = F.pad(scores, (0, 1))
+        seen = scores.gather(1, ids)
+        seen = torch.where(seen < 0, seen * penalty, seen / penalty)
+        return scores.scatter(1, ids, seen)[:, :V]
+
+    return process
+
+
+def no_repeat_ngram(n):
+    """Ban every token that would complete an n-gram already present in the row."""
+
+    def process(ids, scores):
+        T = ids.size(1)
+        if T < n:
+            return scores
+        prefix = ids[:, T + 1 - n:]  # the last n-1 tokens
+        windows = ids.unfold(1, n, 1)  # (N, T-n+1, n)
+        matches = (windows[..., :-1] == prefix[:, None]).all(-1)
+        V = scores.size(-1)
+        banned = scores.new_zeros((scores.size(0), V + 1), dtype=torch.bool)
+        banned.scatter_(1, torch.where(matches, windows[..., -1].clamp(max=V), V), True)
+        return scores.masked_fill(banned[:, :V], -float("inf"))
+
+    return process
+
+
+def suppress_eos_before(length, eos):
+    """No end of sequence while a row is shorter than `length` tokens."""
+
+    def process(ids, scores):
+        if ids.size(1) < length:
+            scores = scores.clone()
+            scores[:, eos] = -float("inf")
+        return scores
+
+    return process
+
+
+def force_token_at(length, token):
+    """When the row has `length` tokens, the next one must be `token` (or one of them)."""
+
+    def process(ids, scores):
+        if ids.size(1) == length:
+            scores = torch.full_like(scores, -float("inf"))
+            scores[:, token] = 0
+        return scores
+
+    return process
+
+
+def temperature(value):
+    return lambda ids, scores: scores / value
+
+
+def top_k(k, keep):
+    k = max(k, keep)
+
+    def process(ids, scores):
+        kth = torch.topk(scores, min(k, scores.size(-1)))[0][..., -1, None]
+        return scores.masked_fill(scores < kth, -float("inf"))
+
+    return process
+
+
+def top_p(p, keep):
+    """Keep the smallest set of most likely tokens whose probability reaches `p` (at least `keep` of them)."""
+
+    def process(ids, scores):
+        sorted_scores, order = torch.sort(scores, descending=False)
+        drop = sorted_scores.softmax(-1).cumsum(-1) <= 1 - p
+        drop[..., -keep:] = False
+        return scores.masked_fill(drop.scatter(1, order, drop), -float("inf"))
+
+    return process
+
+
+def logits_processors(gc, prompt_length, eos, max_length, pad_lengths):
+    """The processors `gc` asks for, in the order transformers applies them (sampling warpers last)."""
+    out = []
+    if gc.repetition_penalty is not None and gc.repetition_penalty != 1.0:
+        out.append(repetition_penalty(gc.repetition_penalty, pad_lengths))
+    if gc.no_repeat_ngram_size:
+        out.append(no_repeat_ngram(gc.no_repeat_ngram_size))
+    if eos is not None and gc.min_length:
+        out.append(suppress_eos_before(gc.min_length, eos))
+    if eos is not None and gc.min_new_tokens:
+        out.append(suppress_eos_before(prompt_length + gc.min_new_tokens, eos))
+    if gc.forced_bos_token_id is not None:
+        out.append(force_token_at(1, gc.forced_bos_token_id))
+    if gc.forced_eos_token_id is not None:
+        out.append(force_token_at(max_length - 1, gc.forced_eos_token_id))
+    if gc.do_sample:
+        # beam sampling keeps enough candidates that a beam can always continue past an eos
+        keep = (len(eos) + 1 if eos is not None else 2) if gc.num_beams > 1 else 1
+        if gc.temperature != 1.0:
+            out.append(temperature(gc.temperature))
+        if gc.top_k:
+            out.append(top_k(gc.top_k, keep))
+        if gc.top_p < 1.0:
+            out.append(top_p(gc.top_p, keep))
+    return out
+
+
+# --- generate() ------------------------------------------------------------------------------------------------------
+
+
 class GenerationMixin:
-    pass
+    """generate() for models with a language-model head. Decoder-only models are fed the prompt (left padding
+    and its attention mask respected) and then one token per step; encoder-decoder models run the encoder once
+    and decode from decoder_start_token_id. Returns the token ids, (B * num_return_sequences, length)."""
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
+        hub_kwargs = pop_hub_kwargs(dict(kwargs))
+        model = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        found = resolve_file(pretrained_model_name_or_path, GENERATION_CONFIG_NAME, required=False, **hub_kwargs)
+        if found is not None:  # otherwise the settings come from the model config (see generation_config)
+            (model[0] if isinstance(model, tuple) else model).generation_config = GenerationConfig.from_json_file(found)
+        return model
+
+    @property
+    def generation_config(self):
+        if "_generation_config" not in self.__dict__:
+            self.__dict__["_generation_config"] = GenerationConfig.from_model_config(self.config)
+        return self.__dict__["_generation_config"]
+
+    @generation_config.setter
+    def generation_config(self, value):
+        self.__dict__["_generation_config"] = value
+
+    def save_pretrained(self, save_directory, **kwargs):
+        super().save_pretrained(save_directory, **kwargs)
+        self.generation_config.save_pretrained(save_directory)
+
+    @torch.inference_mode()
+    def generate(self, input_ids=None, attention_mask=None, generation_config=None, generator=None, **kwargs):
+        """Settings come from the keyword arguments, then `generation_config`, then the model's
+        generation_config.json, then `DEFAULTS`. `generator`: a torch.Generator for sampling (the global RNG,
+        as transformers, when None)."""
+        gc = self._settings(generation_config, kwargs)
+        # no max_length anywhere: transformers' default of 20 new tokens (within the model's positions) applies
+        default_length = "max_length" not in kwargs and "max_length" not in gc.to_dict()
+        eos = _as_list(gc.eos_token_id)
+        pad = gc.pad_token_id if gc.pad_token_id is not None else (eos[0] if eos else None)
+        if input_ids is not None and input_ids.dim() != 2:
+            raise ValueError(f"input_ids must be 2-D (batch, length), got shape {tuple(input_ids.shape)}; "
+                             "add a batch dimension with input_ids[None].")
+        if input_ids is None or input_ids.size(-1) == 0:
+            if gc.bos_token_id is None or self.config.is_encoder_decoder:
+                raise ValueError(
+                    "The prompt is empty and there is no bos_token_id to start from. Pass a non-empty input_ids "
+                    "(e.g. tokenizer('Once upon a time', return_tensors='pt')), or set bos_token_id.")
+            batch = 1 if input_ids is None else input_ids.size(0)
+            input_ids = torch.full((batch, 1), gc.bos_token_id, dtype=torch.long, device=self.device)
+            attention_mask = None
+        input_ids = input_ids.to(self.device)
+        if attention_mask is None and not self.config.is_encoder_decoder:
+            if pad is not None and pad not in eos and bool((input_ids == pad).any()):
+                attention_mask = input_ids.ne(pad).long()
+        attention_mask = attention_mask.to(self.device) if attention_mask is not None else None
+
+        B = input_ids.size(0)
+        expand = max(gc.num_beams, gc.num_return_sequences)
+        if self.config.is_encoder_decoder:
+            step = self._encoder_decoder_steps(input_ids, attention_mask, expand)
+            start = gc.decoder_start_token_id if gc.decoder_start_token_id is not None else gc.bos_token_id
+            if start is None:
+                raise ValueError("decoder_start_token_id (or bos_token_id) must be set to generate with an "
+                                 "encoder-decoder model; set it in generation_config.json or pass it.")
+            ids = torch.full((B * expand, 1), start, dtype=torch.long, device=self.device)
+            pad_lengths = None  # the decoder prompt has no padding
+        else:
+            ids = input_ids.repeat_interleave(expand, dim=0)
+            mask = attention_mask.repeat_interleave(expand, dim=0) if attention_mask is not None else None
+            step = self._decoder_only_steps(ids, mask)
+            pad_lengths = mask.ne(0).int().argmax(1) if mask is not None else None
+        prompt_length = ids.size(1)
+        max_length = self._max_length(gc, prompt_length, eos, default_length)
+        processors = logits_processors(gc, prompt_length, eos, max_length, pad_lengths)
+        if gc.num_beams > 1:
+            return self._beam_search(ids, step, processors, gc, B, max_length, eos, pad, generator)
+        return self._greedy_or_sample(ids, step, processors, gc, max_length, eos, pad, generator)
+
+    # ----------------------------------------------------------------- settings
+
+    def _settings(self, generation_config, kwargs):
+        gc = copy.deepcopy(generation_config if generation_config is not None else self.generation_config)
+        unknown = [key for key in kwargs if key not in DEFAULTS]
+        if unknown:
+            raise ValueError(f"generate() got unknown arguments {unknown}; generation settings are "
+                             f"{sorted(DEFAULTS)} (check for typos).")
+        gc.update(**kwargs)
+        if gc.num_beams < 1 or gc.num_return_sequences < 1:
+            raise ValueError(f"num_beams ({gc.num_beams}) and num_return_sequences ({gc.num_return_sequences}) "
+                             "must be at least 1.")
+        if gc.num_beams > 1 and gc.num_return_sequences > gc.num_beams:
+            raise ValueError(f"num_return_sequences ({gc.num_return_sequences}) must be at most num_beams "
+                             f"({gc.num_beams}): beam search returns its best beams. Raise num_beams or lower "
+                             "num_return_sequences.")
+        if gc.num_beams == 1 and not gc.do_sample and gc.num_return_sequences > 1:
+            raise ValueError(f"Greedy search returns one sequence per input, got num_return_sequences="
+                             f"{gc.num_return_sequences}. Use do_sample=True or num_beams >= num_return_sequences.")
+        if gc.max_new_tokens is not None and gc.max_new_tokens <= 0:
+            raise ValueError(f"max_new_tokens must be greater than 0, got {gc.max_new_tokens}.")
+        if gc.do_sample:
+            if not gc.temperature or gc.temperature <= 0:
+                raise ValueError(f"temperature must be a strictly positive float when sampling, got "
+                                 f"{gc.temperature}; for greedy decoding use do_sample=False.")
+            if gc.top_k is not None and (not isinstance(gc.top_k, int) or gc.top_k < 0):
+                raise ValueError(f"top_k must be a non-negative integer (0 disables it), got {gc.top_k!r}.")
+            if not 0 <= gc.top_p <= 1:
+                raise ValueError(f"top_p must be between 0 and 1, got {gc.top_p}.")
+        return gc
+
+    def _max_length(self, gc, prompt_length, eos, default_length):
+        """The total length (prompt included) at which generation stops, as transformers computes it."""
+        if gc.max_new_tokens is not None:
+            return prompt_length + gc.max_new_tokens
+        positions = getattr(self.config, "max_position_embeddings", None)
+        if gc.max_length is None:
+            if not eos:
+                raise ValueError(
+                    "Generation has no end: max_length and max_new_tokens are None and there is no eos_token_id. "
+                    "Pass max_new_tokens (e.g. max_new_tokens=50), or an eos_token_id.")
+            if positions is None:
+                raise ValueError("max_length is None and the model has no max_position_embeddings; pass "
+                                 "max_new_tokens.")
+            return positions
+        if default_length:
+            length = gc.max_length + prompt_length
+            return min(length, positions) if positions is not None else length
+        if prompt_length >= gc.max_length:
+            raise ValueError(f"The prompt has {prompt_length} tokens but max_length is {gc.max_length}, so nothing "
+                             "can be generated. Use max_new_tokens to set how many tokens to add.")
+        return gc.max_length
+
+    # ----------------------------------------------------------------- model steps
+
+    def _decoder_only_steps(self, ids, mask):
+        """step(tokens, cache) -> (next-token logits (N, V) float32, cache): the prompt first, then one token a
+        step. Positions count real tokens only, so a left-padded row starts at 0 like an unpadded one."""
+        if mask is not None and bool(mask.all()):
+            mask = None  # no padding: the attention needs no mask, a single new token attends to everything
+        state = {"positions": (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0) if mask is not None
+                 else torch.arange(ids.size(1), device=ids.device)[None].expand(ids.size(0), -1),
+                 "mask": mask}
+
+        def step(tokens, cache):
+            if cache is not None:  # one new token: extend the mask and the positions
+                if state["mask"] is not None:
+                    state["mask"] = F.pad(state["mask"], (0, 1), value=1)
+                state["positions"] = state["positions"][:, -1:] + 1
+            out = self(input_ids=tokens, attention_mask=state["mask"], position_ids=state["positions"],
+                       cache=cache, use_cache=True, logits_to_keep=1)
+            return out.logits[:, -1].float(), out.cache
+
+        return step
+
+    def _encoder_decoder_steps(self, input_ids, attention_mask, expand):
+        encoder_states = self.get_encoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        encoder_outputs = (encoder_states.repeat_interleave(expand, dim=0),)
+        mask = attention_mask.repeat_interleave(expand, dim=0) if attention_mask is not None else None
+
+        def step(tokens, cache):
+            out = self(attention_mask=mask, encoder_outputs=encoder_outputs, decoder_input_ids=tokens, cache=cache,
+                       use_cache=True, logits_to_keep=1)
+            return out.logits[:, -1].float(), out.cache
+
+        return step
+
+    # ----------------------------------------------------------------- decoding
+
+    def _greedy_or_sample(self, ids, step, processors, gc, max_length, eos, pad, generator):
+        eos_tensor = torch.tensor(eos, device=ids.device) if eos else None
+        unfinished = torch.ones(ids.size(0), dtype=torch.bool, device=ids.device)
+        logits, cache = step(ids, None)
+        while True:
+            scores = logits
+            for process in processors:
+                scores = process(ids, scores)
+            if gc.do_sample:
+                next_tokens = torch.multinomial(F.softmax(scores, dim=-1), 1, generator=generator).squeeze(1)
+            else:
+                next_tokens = scores.argmax(-1)
+            if eos_tensor is not None:  # finished rows are padded
+                next_tokens = torch.where(unfinished, next_tokens, pad)
+            ids = torch.cat([ids, next_tokens[:, None]], dim=1)
+            if eos_tensor is not None:
+                unfinished &= ~torch.isin(next_tokens, eos_tensor)
+            if ids.size(1) >= max_length or not bool(unfinished.any()):
+                return ids
+            logits, cache = step(next_tokens[:, None], cache)
+
+    def _beam_search(self, ids, step, processors, gc, B, max_length, eos, pad, generator):
+        """Vectorised beam search with transformers' bookkeeping: per batch item, the best `keep` continuations of
+        all beams; those that end (eos or length) compete for the `num_beams` finished slots (score / length **
+        length_penalty), the rest continue; stop when no running beam can beat the finished ones."""
+        K, lp, early = gc.num_beams, gc.length_penalty, gc.early_stopping
+        keep = max(2, 1 + len(eos)) * K
+        top_slots = torch.arange(keep, device=ids.device) < K
+        eos_tensor = torch.tensor(eos, device=ids.device) if eos else None
+        cur, prompt_length = ids.size(1), ids.size(1)
+        fill = (pad if pad else eos[0]) if eos else -1
+
+        running = torch.full((B, K, max_length), fill, dtype=torch.long, device=ids.device)
+        running[:, :, :cur] = ids.view(B, K, cur)
+        finished_seqs = running.clone()
+        running_scores = torch.zeros(B, K, device=ids.device)
+        running_scores[:, 1:] = -1e9  # all beams start equal: only the first may expand at step one
+        finished_scores = torch.full((B, K), -1e9, device=ids.device)
+        is_finished = torch.zeros(B, K, dtype=torch.bool, device=ids.device)
+        can_improve = torch.ones(B, 1, dtype=torch.bool, device=ids.device)
+        running_origin = torch.full((B, K, max_length - cur), -1, dtype=torch.int32, device=ids.device)
+        finished_origin = running_origin.clone()
+        batch_offset = torch.arange(B, device=ids.device)[:, None] * K
+
+        flat = ids
+        logits, cache = step(flat, None)
+        while True:
+            scores = F.log_softmax(logits, dim=-1)
+            for process in processors:
+                scores = process(flat, scores)
+            V = scores.size(-1)
+            scores = (scores.view(B, K, V) + running_scores[:, :, None]).view(B, K * V)
+            if gc.do_sample:
+                picked = torch.multinomial(F.softmax(scores, dim=-1), keep, generator=generator)
+                top_scores, order = scores.gather(1, picked).sort(dim=-1, descending=True)
+                picked = picked.gather(1, order)
+            else:
+                top_scores, picked = torch.topk(scores, keep)
+            beam = picked // V  # (B, keep): which beam each continuation extends
+            top_seqs = _gather(running, beam)
+            top_seqs[:, :, cur] = picked % V
+            top_origin = _gather(running_origin, beam)
+            top_origin[:, :, cur - prompt_length] = (beam + batch_offset).int()
+            ends = torch.full_like(top_scores, cur + 1 >= max_length, dtype=torch.bool)
+            if eos_tensor is not None:
+                ends |= torch.isin(top_seqs[:, :, cur], eos_tensor)
+
+            # the best continuations that did not end run on
+            alive_scores = top_scores + ends.float() * -1e9
+            best = torch.topk(alive_scores, K)[1]
+            running, running_scores, running_origin = (_gather(t, best) for t in (top_seqs, alive_scores, top_origin))
+
+            # those that ended among the top K join the finished ones if they score better
+            just_finished = ends & top_slots[None]
+            candidate = top_scores / ((cur + 1 - prompt_length) ** lp)
+            candidate = candidate + (is_finished.all(-1, keepdim=True) & (early is True)).float() * -1e9
+            candidate = candidate + (~can_improve).float() * -1e9
+            candidate = candidate + (~just_finished) * -1e9
+            merged_scores = torch.cat([finished_scores, candidate], dim=1)
+            best = torch.topk(merged_scores, K)[1]
+            finished_seqs = _gather(torch.cat([finished_seqs, top_seqs], dim=1), best)
+            finished_scores = _gather(merged_scores, best)
+            finished_origin = _gather(torch.cat([finished_origin, top_origin], dim=1), best)
+            is_finished = _gather(torch.cat([is_finished, just_finished], dim=1), best)
+
+            cache.reorder_cache(running_origin[..., cur - prompt_length].flatten().long())
+            cur += 1
+            hypothetical = max_length - prompt_length if early == "never" and lp > 0 else cur - prompt_length
+            best_running = running_scores[:, :1] / (hypothetical ** lp)
+            worst_finished = torch.where(is_finished, finished_scores.min(1, keepdim=True)[0], -1e9)
+            can_improve = can_improve & (best_running > worst_finished).any(-1, keepdim=True)
+            done = (not bool(can_improve.any()) or (bool(is_finished.all()) and early is True)
+                    or bool(ends.all()))
+            if done:
+                break
+            flat = running[:, :, :cur].reshape(B * K, cur)
+            logits, cache = step(flat[:, -1:], cache)
+
+        n = gc.num_return_sequences
+        sequences = finished_seqs[:, :n].reshape(B * n, -1)
+        generated = (finished_origin[:, :n].reshape(B * n, -1) != -1).sum(1).max()
+        return sequences[:, :prompt_length + int(generated)]
+
+
+def _gather(t, index):
+    """t (B, K, ...) -> t[b, index[b, j], ...]: pick beams per batch item."""
+    while index.dim() < t.dim():
+        index = index.unsqueeze(-1)
+    return torch.take_along_dim(t, index, dim=1)
+
+
+def _as_list(token_ids):
+    if token_ids is None:
+        return []
+    return [token_ids] if isinstance(token_ids, int) else list(token_ids)

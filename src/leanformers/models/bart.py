@@ -353,7 +353,7 @@ def _seq2seq_fields(out):
     return {name: getattr(out, name) for name in Seq2SeqModelOutput.__dataclass_fields__ if name != "last_hidden_state"}
 
 
-class BartForConditionalGeneration(BartPreTrainedModel, GenerationMixin):
+class BartForConditionalGeneration(GenerationMixin, BartPreTrainedModel):
     _tied_weights_keys = {"lm_head.weight": "model.shared.weight"}
 
     def __init__(self, config):

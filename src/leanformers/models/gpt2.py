@@ -226,7 +226,7 @@ class GPT2Model(GPT2PreTrainedModel):
         return out if return_dict else out.to_tuple()
 
 
-class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
+class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
     _tied_weights_keys = {"lm_head.weight": "transformer.wte.weight"}
 
     def __init__(self, config):
