@@ -3,6 +3,7 @@
 The test hub (tests/hub_server.py, repositories from tests/hub_repos.py):
 - `hf_home`: an empty Hugging Face home for one test; tests never read or write ~/.cache;
 - `hub`: the hub, serving for one test, with HF_ENDPOINT pointing at it (also for subprocesses);
+- `start_hub`: the same for repositories of a test's own (HubRepo objects);
 - `run_python`: run code in a fresh interpreter that sees this test's environment;
 - `no_retry_wait`: huggingface_hub's waits between retries of an unreachable Hub skipped.
 huggingface_hub reads its settings at import time, so the fixtures set both the
@@ -53,12 +54,25 @@ def hf_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def hub(hub_repos, hf_home, monkeypatch):
-    server = TestHub(hub_repos.repos, hub_repos.aliases)
-    monkeypatch.setenv("HF_ENDPOINT", server.url)
-    _point_at(monkeypatch, server.url)
-    yield server
-    server.stop()
+def start_hub(hf_home, monkeypatch):
+    """`start_hub(repos, aliases=None)` serves those HubRepos and points HF_ENDPOINT at them until the test ends."""
+    servers = []
+
+    def start(repos, aliases=None):
+        server = TestHub(repos, aliases)
+        servers.append(server)
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        _point_at(monkeypatch, server.url)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def hub(hub_repos, start_hub):
+    return start_hub(hub_repos.repos, hub_repos.aliases)
 
 
 @pytest.fixture
