@@ -89,6 +89,8 @@ class PreTrainedModel(nn.Module):
     @torch.no_grad()
     def _init_weights(self, module, name, tensor):
         """Fill one parameter `tensor` (= `module.<name>`) as transformers does for a fresh weight."""
+        if tensor.is_meta:
+            return  # built for loading: the checkpoint fills it
         if isinstance(module, nn.LayerNorm) and name == "weight":
             tensor.fill_(1.0)
         elif isinstance(module, (nn.Linear, nn.Embedding)) and name == "weight":
@@ -469,6 +471,12 @@ def activation(name):
     if name not in ACTIVATIONS:
         raise ValueError(f"Activation {name!r} from the config is not supported; use one of {sorted(ACTIVATIONS)}.")
     return ACTIVATIONS[name]
+
+
+def embedding(num_embeddings, dim, padding_idx=None):
+    """nn.Embedding without its own random init: post_init initialises every parameter anyway, and on the meta
+    device (from_pretrained) nn.Embedding's normal_ would import torch's meta kernels, about 70 MiB of RAM."""
+    return nn.Embedding(num_embeddings, dim, padding_idx=padding_idx, _weight=torch.empty(num_embeddings, dim))
 
 
 def additive_mask(attention_mask, dtype):

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..modeling import (PreTrainedModel, activation, additive_mask, attend, check_length,
+from ..modeling import (PreTrainedModel, activation, additive_mask, attend, check_length, embedding,
                         sequence_classification_loss, span_loss, token_loss)
 from ..outputs import (BaseModelOutputWithPoolingAndCrossAttentions, MaskedLMOutput, QuestionAnsweringModelOutput,
                        SequenceClassifierOutput, TokenClassifierOutput)
@@ -45,9 +45,9 @@ class BertConfig(PretrainedConfig):
 class BertEmbeddings(nn.Module):
     def __init__(self, config):
         super().__init__()
-        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.word_embeddings = embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
+        self.position_embeddings = embedding(config.max_position_embeddings, config.hidden_size)
+        self.token_type_embeddings = embedding(config.type_vocab_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..modeling import (PreTrainedModel, activation, additive_mask, attend, check_length,
+from ..modeling import (PreTrainedModel, activation, additive_mask, attend, check_length, embedding,
                         sequence_classification_loss, span_loss, token_loss)
 from ..outputs import (BaseModelOutput, MaskedLMOutput, QuestionAnsweringModelOutput, SequenceClassifierOutput,
                        TokenClassifierOutput)
@@ -43,8 +43,8 @@ class DistilBertConfig(PretrainedConfig):
 class Embeddings(nn.Module):
     def __init__(self, config):
         super().__init__()
-        self.word_embeddings = nn.Embedding(config.vocab_size, config.dim, padding_idx=config.pad_token_id)
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.dim)
+        self.word_embeddings = embedding(config.vocab_size, config.dim, padding_idx=config.pad_token_id)
+        self.position_embeddings = embedding(config.max_position_embeddings, config.dim)
         self.LayerNorm = nn.LayerNorm(config.dim, eps=1e-12)
         self.dropout = nn.Dropout(config.dropout)
 

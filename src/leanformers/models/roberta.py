@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..modeling import check_length, sequence_classification_loss, token_loss
+from ..modeling import check_length, embedding, sequence_classification_loss, token_loss
 from ..outputs import MaskedLMOutput, SequenceClassifierOutput
 from .bert import (BertConfig, BertEmbeddings, BertForQuestionAnswering, BertForTokenClassification, BertHeadModel,
                    BertModel, BertPreTrainedModel, _dropout_p)
@@ -30,7 +30,7 @@ class RobertaEmbeddings(BertEmbeddings):
     def __init__(self, config):
         super().__init__(config)
         self.padding_idx = config.pad_token_id
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size,
+        self.position_embeddings = embedding(config.max_position_embeddings, config.hidden_size,
                                                 padding_idx=config.pad_token_id)
 
     def make_position_ids(self, input_ids, B, T, device):
