@@ -45,16 +45,18 @@ def resolve_file(name_or_path, filename, *, required=True, revision=None, cache_
     """Return the local path of `filename` from a folder or hub repository.
 
     A name that is not an existing folder is a Hub repository id ("bert-base-cased",
-    "facebook/bart-large"); its file is downloaded into the cache unless it is there
-    already. Returns None when the file does not exist there and `required` is False;
-    raises an error that names the file and the folder or repository otherwise.
+    "facebook/bart-large"): its file comes from the Hugging Face cache, downloaded into
+    it first when missing (or always, with `force_download`). With `local_files_only`
+    or HF_HUB_OFFLINE=1, only the cache is read. Returns None when the file does not
+    exist there and `required` is False; otherwise raises an error that names the file
+    and the folder or repository and says what to do.
     """
     name_or_path = os.fspath(name_or_path)
     if os.path.isdir(name_or_path):
         return _folder_file(name_or_path, filename, required)
     _check_hub_name(name_or_path)
     if cache_dir is not None:
-        cache_dir = os.fspath(cache_dir)
+        cache_dir = os.path.expanduser(os.fspath(cache_dir))
     offline = _offline_reason(local_files_only)
     if offline is not None:
         if force_download:
