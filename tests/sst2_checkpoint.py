@@ -5,6 +5,8 @@ distilbert/distilbert-base-uncased-finetuned-sst-2-english (config.json with its
 model.safetensors, tokenizer_config.json, vocab.txt), with the same architecture shrunk to a few
 thousand weights per layer, and random weights scaled so scores spread over (0, 1).
 The vocabulary is the real uncased BERT one; tests that need it skip when it is absent.
+Fixtures: `sst2_hub` serves that repository from a test hub (the commit pinned by the pipeline,
+then a main branch with other labels); `one_torch_thread` for modules that run pipelines.
 """
 
 import json
@@ -13,6 +15,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from huggingface_hub import constants
+
+from hub_server import HubRepo, TestHub
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 UNCASED_VOCAB = DATA / "vocab" / "bert-base-uncased" / "vocab.txt"
@@ -44,6 +49,8 @@ SST2_CONFIG = {
 SST2_TOKENIZER_CONFIG = {"model_max_length": 512, "do_lower_case": True}
 
 QUICKTOUR_TEXT = "We are not very unhappy to show you the 🤗 Transformers library."
+SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
+PINNED = "714eb0f"  # the revision of SST2 that pipeline("sentiment-analysis") loads, as in transformers
 
 
 def require_vocab():
@@ -96,3 +103,24 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def sst2_repo(tmp_path_factory):
+    repo = HubRepo(SST2)
+    repo.commit(save_sst2_checkpoint(tmp_path_factory.mktemp("pinned")), prefix=PINNED)
+    later = {"id2label": {"0": "neg", "1": "pos"}, "label2id": {"neg": 0, "pos": 1}}
+    repo.commit(save_sst2_checkpoint(tmp_path_factory.mktemp("later"), seed=5, **later))  # main moves on
+    return repo
+
+
+@pytest.fixture
+def sst2_hub(sst2_repo, hf_home, monkeypatch):
+    """A test hub serving only the default model's repository; HF_ENDPOINT points at it."""
+    server = TestHub([sst2_repo])
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setattr(constants, "ENDPOINT", server.url)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
+                        server.url + "/{repo_id}/resolve/{revision}/{filename}")
+    yield server
+    server.stop()

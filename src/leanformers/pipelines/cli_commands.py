@@ -10,6 +10,9 @@ import os
 import sys
 import tempfile
 from collections import deque
+from itertools import chain, islice
+
+PEEK_LINES = 1000
 
 
 class BadLine(ValueError):
@@ -57,20 +60,23 @@ def run_classify(args):
     if args.input != "-" and not os.path.isfile(args.input):
         print(f"leanformers classify: error: --input {args.input!r} is not a file.", file=sys.stderr)
         return 1
-    classifier = pipeline("text-classification", model=args.model, batch_size=args.batch_size)
     call_kwargs = {} if args.top_k is None else {"top_k": args.top_k}
     stream = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
     try:
-        with stream, _output(args.output) as out:
-            records = deque()  # inputs read but not yet answered; bounded by the pipeline's window
-            results = classifier(_inputs(_read_records(stream, source), records), **call_kwargs)
-            for result in _progress(results):
-                record = records.popleft()
-                if args.top_k is None:
-                    record.update(result)
-                else:
-                    record["labels"] = result
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        with stream:
+            records = _read_records(stream, source)
+            head = list(islice(records, PEEK_LINES))  # a bad line near the top fails before the model loads
+            classifier = pipeline("text-classification", model=args.model, batch_size=args.batch_size)
+            with _output(args.output) as out:
+                pending = deque()  # records read but not yet answered; bounded by the pipeline's window
+                results = classifier(_inputs(chain(head, records), pending), **call_kwargs)
+                for result in _progress(results):
+                    record = pending.popleft()
+                    if args.top_k is None:
+                        record.update(result)
+                    else:
+                        record["labels"] = result
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
     except BadLine as err:
         print(f"leanformers classify: error: {err}", file=sys.stderr)
         return 1
@@ -127,7 +133,7 @@ def _inputs(records, pending):
 def _progress(results):
     if not sys.stderr.isatty():
         return results
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(results, unit=" texts", file=sys.stderr)
 
