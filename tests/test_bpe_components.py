@@ -151,4 +151,4 @@ def test_missing_vocab_file(tmp_path):
 
 def test_unsupported_bpe_option():
     with pytest.raises(BPEError, match=r"does not support.*dropout"):
-        BPE.from_json({"type": "BPE", "vocab": {"a": 0}, "merges": [], "dropout": 0.1})
+        BPE.from_dict({"type": "BPE", "vocab": {"a": 0}, "merges": [], "dropout": 0.1})

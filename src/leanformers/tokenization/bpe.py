@@ -34,7 +34,7 @@ import re
 
 from . import _unicode_classes
 from .base import _write_atomic
-from .core import Encoding, merge
+from .components import TemplateProcessing
 
 # ---------------------------------------------------------------------------
 # the byte <-> character table
@@ -146,14 +146,10 @@ class ByteLevel:
         return 0
 
     def process(self, a, b=None, add_special_tokens=True):
-        for encoding in (a, b):
-            if encoding is not None and self.trim_offsets and encoding.offsets is not None:
-                encoding.offsets = trim_offsets(encoding.tokens, encoding.offsets, self.add_prefix_space)
-        if b is None:
-            return a
-        b.type_ids = [1] * len(b)  # what `tokenizers` gives a pair without a template
-        b.sequence_ids = [1] * len(b)
-        return merge([a, b])
+        out = _PLAIN_PAIR.process(a, b, add_special_tokens)
+        if self.trim_offsets and out.offsets is not None:
+            out.offsets = _trimmed(a, self.add_prefix_space) + (_trimmed(b, self.add_prefix_space) if b else [])
+        return out
 
     # --- decoder
 
@@ -215,6 +211,16 @@ def _count_run(chars, members):
     return n
 
 
+def _trimmed(encoding, add_prefix_space):
+    # the encodings are not changed: the core passes one encoding to several calls when
+    # truncation leaves overflowing windows, and trimming twice would cut twice
+    return trim_offsets(encoding.tokens, encoding.offsets, add_prefix_space)
+
+
+# what `tokenizers` gives a pair without special tokens: the second sequence has type id 1
+_PLAIN_PAIR = TemplateProcessing([("$A", 0)], [("$A", 0), ("$B", 1)], {})
+
+
 class RobertaProcessing:
     """`<s> A </s>` and `<s> A </s></s> B </s>`, every type id 0, offsets trimmed like ByteLevel."""
 
@@ -223,24 +229,34 @@ class RobertaProcessing:
         self.cls = (str(cls[0]), int(cls[1]))
         self.trim_offsets = trim_offsets
         self.add_prefix_space = add_prefix_space
+        cls, sep = self.cls[0], self.sep[0]
+        self._template = TemplateProcessing(
+            [(cls, 0), ("$A", 0), (sep, 0)], [(cls, 0), ("$A", 0), (sep, 0), (sep, 0), ("$B", 0), (sep, 0)],
+            {cls: ([self.cls[1]], [cls]), sep: ([self.sep[1]], [sep])})
 
     def num_special_tokens_to_add(self, is_pair):
         return 4 if is_pair else 2
 
     def process(self, a, b=None, add_special_tokens=True):
-        if self.trim_offsets:
-            for encoding in (a, b):
-                if encoding is not None and encoding.offsets is not None:
-                    encoding.offsets = trim_offsets(encoding.tokens, encoding.offsets, self.add_prefix_space)
-        if b is not None:
-            b.sequence_ids = [1] * len(b)
-        if not add_special_tokens:
-            return merge([a] if b is None else [a, b])
-        with_offsets = a.offsets is not None
-        cls, sep = _special(*self.cls, with_offsets), _special(*self.sep, with_offsets)
-        parts = [cls, a, sep] if b is None else [cls, a, sep, sep, b, sep]
-        out = merge(parts)
-        out.type_ids = [0] * len(out)
+        if add_special_tokens:
+            out = self._template.process(a, b, True)
+        else:
+            out = _PLAIN_PAIR.process(a, b, False)
+            # `tokenizers` sets type id 0 on both sequences but not on the windows that
+            # truncation cut off, which keep the pair's type id 1; the core passes the
+            # main encodings first, so the windows are marked here before their turn
+            if b is not None:
+                for window in b.overflowing:
+                    window.type_ids = [1] * len(window)
+                out.type_ids = [0] * len(a) + b.type_ids
+        if self.trim_offsets and out.offsets is not None:
+            trimmed_a = _trimmed(a, self.add_prefix_space)
+            trimmed_b = _trimmed(b, self.add_prefix_space) if b is not None else []
+            if add_special_tokens:
+                edge = [(0, 0)]
+                out.offsets = edge + trimmed_a + edge + (edge + trimmed_b + edge if b is not None else [])
+            else:
+                out.offsets = trimmed_a + trimmed_b
         return out
 
     def to_dict(self):
@@ -250,11 +266,6 @@ class RobertaProcessing:
     @classmethod
     def from_dict(cls, spec):
         return cls(spec["sep"], spec["cls"], spec.get("trim_offsets", True), spec.get("add_prefix_space", True))
-
-
-def _special(token, token_id, with_offsets):
-    """A one-token encoding for a special token the post-processor adds."""
-    return Encoding([token_id], [token], [None], [(0, 0)] if with_offsets else None, [0], [1], [None])
 
 
 # ---------------------------------------------------------------------------

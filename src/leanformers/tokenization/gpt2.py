@@ -6,6 +6,7 @@ constructor (`add_prefix_space`); the post-processor comes from tokenizer.json w
 has one, else from `add_bos_token` / `add_eos_token` (both off: nothing is added).
 """
 
+import logging
 import os
 
 from . import tokenizer_json
@@ -14,6 +15,8 @@ from .bpe import BPE, ByteLevel, read_merges_txt, read_vocab_json
 from .components import TemplateProcessing
 from .core import Tokenizer
 
+logger = logging.getLogger(__name__)
+
 
 class ByteLevelBPETokenizer(PreTrainedTokenizer):
     """What GPT-2 and RoBERTa share: files, the stage chain, save_vocabulary."""
@@ -21,8 +24,10 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
     vocab_files_names = {"vocab_file": "vocab.json", "merges_file": "merges.txt"}
     model_input_names = ["input_ids", "attention_mask"]
 
-    def _build_stages(self, vocab, merges, vocab_file, merges_file, tokenizer_file, add_prefix_space, default_vocab):
-        """Build `self._tokenizer` without post-processor; returns tokenizer.json's one (or None)."""
+    def _build_stages(self, vocab, merges, vocab_file, merges_file, tokenizer_file, add_prefix_space, default_vocab,
+                      kwargs):
+        """Build `self._tokenizer` without post-processor; returns tokenizer.json's one (or None).
+        Takes the options of this class out of `kwargs`."""
         post_processor, file_added, source = None, [], "the vocab and merges arguments"
         if vocab is None and tokenizer_file is not None:
             data = tokenizer_json.load(tokenizer_file)
@@ -48,6 +53,8 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
         if vocab is None:  # an empty tokenizer, as transformers builds without files
             vocab = default_vocab
         self.vocab_file, self.merges_file = vocab_file, merges_file
+        self.clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output = bool(
+            kwargs.pop("clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output", False))
         self.add_prefix_space = add_prefix_space
         model = BPE(vocab, [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in merges or []],
                     byte_level=True, source=str(source))
@@ -56,6 +63,20 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
         for token_id, token in file_added:
             self._tokenizer.added.add(token, token_id)
         return post_processor
+
+    def _decode(self, ids, skip_special_tokens, clean_up_tokenization_spaces):
+        # as transformers 5: the clean-up (" ," -> ",") is for WordPiece and would corrupt
+        # byte-level text, which keeps its spaces; it is skipped unless forced
+        if clean_up_tokenization_spaces is None:
+            clean_up_tokenization_spaces = self.clean_up_tokenization_spaces
+        if clean_up_tokenization_spaces and not self.clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output:
+            if not self.deprecation_warnings.get("bpe-clean-up"):
+                logger.warning(f"Ignoring clean_up_tokenization_spaces=True for the BPE tokenizer {type(self).__name__}: "
+                               "the clean-up strips spaces that byte-level text keeps. Set "
+                               "clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output=True to force it.")
+                self.deprecation_warnings["bpe-clean-up"] = True
+            clean_up_tokenization_spaces = False
+        return super()._decode(ids, skip_special_tokens, clean_up_tokenization_spaces)
 
     def save_vocabulary(self, save_directory, filename_prefix=None):
         """Write vocab.json and merges.txt."""
@@ -69,7 +90,7 @@ class GPT2Tokenizer(ByteLevelBPETokenizer):
                  errors="replace", unk_token="<|endoftext|>", bos_token="<|endoftext|>", eos_token="<|endoftext|>",
                  pad_token=None, add_prefix_space=False, add_bos_token=None, add_eos_token=None, **kwargs):
         post_processor = self._build_stages(vocab, merges, vocab_file, merges_file, tokenizer_file,
-                                            add_prefix_space, default_vocab={})
+                                            add_prefix_space, default_vocab={}, kwargs=kwargs)
         # given explicitly, the flags rebuild the template; otherwise tokenizer.json's wins
         explicit = {k: v for k, v in (("add_bos_token", add_bos_token), ("add_eos_token", add_eos_token))
                     if v is not None}
