@@ -2,7 +2,8 @@
 
 Two measurements, printed as one JSON object:
 - forward throughput (sequences/s, median over repeats) for batch 1 and 32 at sequence 16 and 128. Both models
-  live in one process and are timed alternately, so load from other processes on the machine hits both alike;
+  live in one process and are timed alternately (in alternating order), so load from other processes on the
+  machine hits both alike;
 - peak RSS of "import, load the checkpoint, run one inference", each library in a fresh subprocess.
 
 Ratios: throughput leanformers / transformers (target >= 1.0) and peak RSS leanformers / transformers
@@ -79,8 +80,9 @@ def throughput_child(folder, repeats, threads):
             for lib, model in models.items():  # warm-up
                 for _ in range(3):
                     model(**x)
-            for _ in range(repeats):
-                for lib, model in models.items():
+            for i in range(repeats):
+                order = list(models.items()) if i % 2 == 0 else list(models.items())[::-1]  # neither always first
+                for lib, model in order:
                     start = time.perf_counter()
                     model(**x)
                     times[lib].append(time.perf_counter() - start)
