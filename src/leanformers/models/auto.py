@@ -29,11 +29,6 @@ class _AutoModel:
         return getattr(import_module(f"leanformers.models.{MODEL_MODULES[config.model_type]}"), name)
 
     @classmethod
-    def register(cls, model_type, class_name, module):
-        cls.registry = {**cls.registry, model_type: class_name}
-        MODEL_MODULES[model_type] = module
-
-    @classmethod
     def from_config(cls, config):
         return cls.model_class(config)(config)
 
