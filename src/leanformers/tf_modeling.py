@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# the TF model files take `tf` and `keras` from here, so that a missing TensorFlow always gives this error
 try:
     import tensorflow as tf
 except ImportError:
@@ -221,6 +222,12 @@ class TFPreTrainedModel(keras.Model):
                 config.output_hidden_states if output_hidden_states is None else output_hidden_states,
                 config.return_dict if return_dict is None else return_dict)
 
+    def __call__(self, *args, **kwargs):
+        # Keras takes a plain dict of tensors positionally but not a dict subclass such as the tokenizer's BatchEncoding
+        if args and isinstance(args[0], Mapping) and type(args[0]) is not dict:
+            args = (dict(args[0]), *args[1:])
+        return super().__call__(*args, **kwargs)
+
     def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
              output_attentions=None, output_hidden_states=None, return_dict=None, labels=None, training=False):
         given = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids,
@@ -343,7 +350,7 @@ class TFPreTrainedModel(keras.Model):
         os.makedirs(save_directory, exist_ok=True)
         if not self.built:
             self.build_weights()
-        self.config.architectures = [type(self).__name__]
+        self.config.architectures = [type(self).__name__.removeprefix("TF")]  # as transformers 4.x: the PyTorch name
         layers = [(name, [(tf_name, v.numpy()) for tf_name, v in weights]) for name, weights in self.tf_weights()]
         write_tf_weights(os.path.join(save_directory, TF_WEIGHTS_NAME), self.name, layers, keras.__version__)
         self.config.save_pretrained(save_directory)

@@ -6,12 +6,9 @@ so the sub-layers torch calls `output` live under other attributes with name="ou
 RoBERTa (tf_roberta.py) reuses everything here except the positions and its heads.
 """
 
-import keras
-import tensorflow as tf
-
 from ..tf_modeling import (Block, Embedding, TFBaseModelOutputWithPoolingAndCrossAttentions, TFPreTrainedModel,
                            TFSequenceClassificationLoss, TFSequenceClassifierOutput, TFTokenClassificationHead,
-                           activation, additive_mask, attend, check_length, dense, layer_norm, split_heads)
+                           activation, additive_mask, attend, check_length, dense, keras, layer_norm, split_heads, tf)
 from .bert import BertConfig
 
 

@@ -1,0 +1,64 @@
+"""tf_model.h5 files written by transformers 4.x itself (tests/fixtures/tf4x, made by make_fixtures.py there
+with transformers 4.57.6 and tf-keras) load in leanformers' TF models and, with from_tf=True, in its PyTorch
+models, giving transformers 4.x's outputs: logits (or last hidden state), every hidden state and attention."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed: pip install -e '.[test,tf]'")
+
+import leanformers  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tf4x"
+NAMES = ("bert_seqcls", "distilbert_seqcls", "roberta_tokcls", "bert_model")
+TOL = 1e-5
+
+
+def fixture(name):
+    """(architecture as saved, the padded batch, transformers 4.x's outputs on it)"""
+    data = np.load(FIXTURES / name / "expected.npz")
+    batch = {key: data[key] for key in ("input_ids", "attention_mask")}
+    architecture = leanformers.AutoConfig.from_pretrained(FIXTURES / name).architectures[0]
+    return architecture, batch, data
+
+
+def assert_matches(out, data):
+    main = out.logits if "logits" in out else out.last_hidden_state
+    np.testing.assert_allclose(np.asarray(main), data["main"], atol=TOL, rtol=0)
+    n_layers = sum(key.removeprefix("attention_").isdigit() for key in data.files)
+    assert len(out.hidden_states) == n_layers + 1 and len(out.attentions) == n_layers
+    for i, hidden in enumerate(out.hidden_states):
+        np.testing.assert_allclose(np.asarray(hidden), data[f"hidden_{i}"], atol=TOL, rtol=0)
+    for i, attention in enumerate(out.attentions):
+        np.testing.assert_allclose(np.asarray(attention), data[f"attention_{i}"], atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_transformers_4x_h5_loads_in_tf(name):
+    architecture, batch, data = fixture(name)
+    assert not architecture.startswith("TF")  # transformers 4.x saved the PyTorch class name
+    model, info = getattr(leanformers, "TF" + architecture).from_pretrained(FIXTURES / name, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"]
+    assert_matches(model(batch, output_hidden_states=True, output_attentions=True), data)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_transformers_4x_h5_loads_in_pytorch_with_from_tf(name):
+    architecture, batch, data = fixture(name)
+    model, info = getattr(leanformers, architecture).from_pretrained(FIXTURES / name, from_tf=True,
+                                                                     output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"]
+    with torch.no_grad():
+        out = model(**{k: torch.from_numpy(v).long() for k, v in batch.items()}, output_hidden_states=True,
+                    output_attentions=True)
+    assert_matches(out, data)
+
+
+def test_tf_auto_picks_the_class_of_a_4x_checkpoint():
+    model = leanformers.TFAutoModelForSequenceClassification.from_pretrained(FIXTURES / "distilbert_seqcls")
+    assert type(model).__name__ == "TFDistilBertForSequenceClassification"
+    _, batch, data = fixture("distilbert_seqcls")
+    np.testing.assert_allclose(model(**batch).logits.numpy(), data["main"], atol=TOL, rtol=0)
