@@ -10,7 +10,7 @@ import pytest
 import transformers
 
 import leanformers
-from tiny_models import PREFIX, build_transformers_model, config_kwargs, transformers_log_level
+from tiny_models import PREFIX, build_transformers_model, config_kwargs, model_test_settings
 
 MINILM_CONFIG = {  # the config.json of all-MiniLM-L6-v2: an old (4.8.2) file with keys no field declares
     "_name_or_path": "nreimers/MiniLM-L6-H384-uncased", "architectures": ["BertModel"],
@@ -24,7 +24,7 @@ MINILM_CONFIG = {  # the config.json of all-MiniLM-L6-v2: an old (4.8.2) file wi
 
 @pytest.fixture(autouse=True)
 def quiet_transformers():
-    with transformers_log_level(logging.ERROR):
+    with model_test_settings(logging.ERROR):
         yield
 
 
@@ -86,7 +86,8 @@ def test_auto_model_picks_the_class_from_model_type(tmp_path):
         model = leanformers.AutoModelForSequenceClassification.from_pretrained(tmp_path / arch)
         assert type(model).__name__ == PREFIX[arch] + "ForSequenceClassification"
         for auto, head in [("AutoModel", "Model"), ("AutoModelForTokenClassification", "ForTokenClassification"),
-                           ("AutoModelForMaskedLM", "ForMaskedLM"), ("AutoModelForQuestionAnswering", "ForQuestionAnswering")]:
+                           ("AutoModelForMaskedLM", "ForMaskedLM"),
+                           ("AutoModelForQuestionAnswering", "ForQuestionAnswering")]:
             config = leanformers.AutoConfig.from_pretrained(tmp_path / arch)
             assert type(getattr(leanformers, auto).from_config(config)).__name__ == PREFIX[arch] + head
 

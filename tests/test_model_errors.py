@@ -11,12 +11,12 @@ import torch
 import transformers
 
 import leanformers
-from tiny_models import MAX_POS, build_transformers_model, padded_batch, transformers_log_level
+from tiny_models import MAX_POS, PREFIX, build_transformers_model, model_test_settings, padded_batch
 
 
 @pytest.fixture(autouse=True)
 def quiet_transformers():
-    with transformers_log_level(logging.ERROR):
+    with model_test_settings(logging.ERROR):
         yield
 
 
@@ -118,8 +118,6 @@ def test_config_field_of_the_wrong_type(tmp_path):
 
 @pytest.mark.parametrize("arch", ["bert", "distilbert", "roberta"])
 def test_input_longer_than_max_position_embeddings(tmp_path, arch):
-    from tiny_models import PREFIX
-
     build_transformers_model(arch, "Model", "h32-l2").save_pretrained(tmp_path)
     too_long = torch.full((1, MAX_POS + 1), 5)
     with pytest.raises((RuntimeError, IndexError)):

@@ -11,13 +11,13 @@ import transformers
 from safetensors.torch import load_file, save_file
 
 import leanformers
-from tiny_models import (PREFIX, assert_same_report, build_transformers_model, captured, max_abs_diff, padded_batch,
-                         transformers_log_level)
+from tiny_models import (PREFIX, assert_same_report, build_transformers_model, captured, max_abs_diff,
+                         model_test_settings, padded_batch)
 
 
 @pytest.fixture(autouse=True)
 def transformers_warnings_on():
-    with transformers_log_level(logging.WARNING):  # the load report is a warning
+    with model_test_settings(logging.WARNING):  # the load report is a warning
         yield
 
 
@@ -102,7 +102,8 @@ def test_tied_output_embeddings(tmp_path, arch):
 
 
 def test_untied_embeddings_round_trip(tmp_path):
-    build_transformers_model("bert", "ForMaskedLM", "h32-l2", tie_word_embeddings=False).save_pretrained(tmp_path / "hf")
+    untied = build_transformers_model("bert", "ForMaskedLM", "h32-l2", tie_word_embeddings=False)
+    untied.save_pretrained(tmp_path / "hf")
     theirs, ours, theirs_log, ours_log = load_both("BertForMaskedLM", tmp_path / "hf")
     assert theirs_log == ours_log == []
     assert ours.get_output_embeddings().weight is not ours.get_input_embeddings().weight
@@ -204,7 +205,8 @@ def test_new_weights_are_initialised_like_transformers(tmp_path):
 
 def test_config_overrides_at_load(tmp_path):
     build_transformers_model("roberta", "ForSequenceClassification", "h32-l2").save_pretrained(tmp_path)
-    kwargs = dict(id2label={0: "neg", 1: "pos"}, label2id={"neg": 0, "pos": 1}, problem_type="single_label_classification",
+    kwargs = dict(id2label={0: "neg", 1: "pos"}, label2id={"neg": 0, "pos": 1},
+                  problem_type="single_label_classification",
                   output_attentions=True, output_hidden_states=True)
     theirs, ours, _, _ = load_both("RobertaForSequenceClassification", tmp_path, **kwargs)
     for key in ("id2label", "label2id", "problem_type", "output_attentions", "output_hidden_states"):

@@ -7,12 +7,12 @@ import torch
 import transformers
 
 import leanformers
-from tiny_models import captured, max_abs_diff, minilm_folder, transformers_log_level
+from tiny_models import captured, max_abs_diff, minilm_folder, model_test_settings
 
 
 @pytest.fixture(autouse=True)
 def quiet_transformers():
-    with transformers_log_level(logging.ERROR):
+    with model_test_settings(logging.ERROR):
         yield
 
 

@@ -13,7 +13,8 @@ import torch
 import transformers
 
 import leanformers
-from tiny_models import ARCHS, HEADS, PREFIX, SIZES, build_transformers_model, labels_for, max_abs_diff, padded_batch, transformers_log_level
+from tiny_models import (ARCHS, HEADS, PREFIX, SIZES, build_transformers_model, labels_for, max_abs_diff,
+                         model_test_settings, padded_batch)
 
 TOL = 1e-5
 CASES = [(arch, head, size) for arch in ARCHS for head in HEADS for size in ("h32-l2", "h48-l3")]
@@ -22,7 +23,7 @@ CASES += [(arch, "ForSequenceClassification", "h16-l1") for arch in ARCHS]
 
 @pytest.fixture(autouse=True)
 def quiet_transformers():
-    with transformers_log_level(logging.ERROR):
+    with model_test_settings(logging.ERROR):
         yield
 
 

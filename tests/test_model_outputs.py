@@ -8,12 +8,12 @@ import torch
 import transformers
 
 import leanformers
-from tiny_models import PREFIX, build_transformers_model, labels_for, max_abs_diff, padded_batch, transformers_log_level
+from tiny_models import PREFIX, build_transformers_model, labels_for, max_abs_diff, model_test_settings, padded_batch
 
 
 @pytest.fixture(autouse=True)
 def quiet_transformers():
-    with transformers_log_level(logging.ERROR):
+    with model_test_settings(logging.ERROR):
         yield
 
 

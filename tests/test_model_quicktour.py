@@ -10,13 +10,13 @@ import torch.nn.functional as F
 import transformers
 
 import leanformers
-from tiny_models import assert_same_report, captured, max_abs_diff, minilm_folder, transformers_log_level
+from tiny_models import assert_same_report, captured, max_abs_diff, minilm_folder, model_test_settings
 
 
 
 @pytest.fixture(autouse=True)
 def quiet_transformers():
-    with transformers_log_level(logging.ERROR):
+    with model_test_settings(logging.ERROR):
         yield
 
 
@@ -83,7 +83,7 @@ def test_num_labels_10_gives_the_load_warnings_and_a_10_way_head(checkpoints):
     """distilbert-base-uncased (an MLM checkpoint) loaded for 10-way classification: the MLM head is unused and
     pre_classifier/classifier are new. transformers 5 reports both in one "LOAD REPORT" warning; we give the same."""
     folder = checkpoints / "base"
-    with transformers_log_level(logging.WARNING), captured("transformers.modeling_utils") as theirs_log:
+    with model_test_settings(logging.WARNING), captured("transformers.modeling_utils") as theirs_log:
         reference = transformers.AutoModelForSequenceClassification.from_pretrained(folder, num_labels=10)
     with captured("leanformers.modeling") as ours_log:
         model = leanformers.AutoModelForSequenceClassification.from_pretrained(folder, num_labels=10)

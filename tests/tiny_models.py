@@ -13,9 +13,6 @@ from pathlib import Path
 import pytest
 import torch
 
-# tiny matrices: one thread is faster, and on a shared 2-core machine extra threads mostly spin
-torch.set_num_threads(1)
-
 ARCHS = ("bert", "distilbert", "roberta")
 HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM", "ForQuestionAnswering")
 PREFIX = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta"}
@@ -141,12 +138,15 @@ def assert_same_report(theirs_log, ours_log):
 
 
 @contextlib.contextmanager
-def transformers_log_level(level):
-    """Set transformers' logging level for a block; the level is global, so it is put back afterwards."""
+def model_test_settings(log_level):
+    """transformers' logging level and one torch thread for a block (tiny matrices run faster on one thread, and
+    on a shared 2-core machine extra threads mostly spin); both are global, so they are put back afterwards."""
     logger = logging.getLogger("transformers")
-    before = logger.level
-    logger.setLevel(level)
+    level, threads = logger.level, torch.get_num_threads()
+    logger.setLevel(log_level)
+    torch.set_num_threads(1)
     try:
         yield
     finally:
-        logger.setLevel(before)
+        logger.setLevel(level)
+        torch.set_num_threads(threads)

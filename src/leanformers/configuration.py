@@ -69,7 +69,8 @@ class PretrainedConfig:
             if num_labels is not None:
                 self.num_labels = num_labels
         if self.problem_type is not None and self.problem_type not in PROBLEM_TYPES:
-            raise ValueError(f"problem_type={self.problem_type!r} is not supported; use one of {PROBLEM_TYPES} or None.")
+            raise ValueError(f"problem_type={self.problem_type!r} is not supported; use one of {PROBLEM_TYPES} "
+                             "or None.")
         if self.problem_type == "single_label_classification" and self.num_labels == 1:
             raise ValueError(
                 'problem_type="single_label_classification" needs num_labels > 1; use num_labels=2 for binary '
@@ -229,7 +230,8 @@ class AutoConfig:
         path = resolve_file(name_or_path, CONFIG_NAME, **hub_kwargs)
         config_dict = _read_json(path)
         if "model_type" not in config_dict:
-            raise ValueError(f"{path} has no \"model_type\" key; add it (e.g. \"bert\") or use the config class directly.")
+            raise ValueError(f"{path} has no \"model_type\" key; add it (e.g. \"bert\") or use the config class "
+                             "directly.")
         config = config_class_for(config_dict["model_type"], path).from_dict(config_dict, **kwargs)
         config.name_or_path = str(name_or_path)
         return config

@@ -313,7 +313,8 @@ def read_safetensors(filename):
             raise corrupt(f"bad header entry for {name!r}: {info!r}") from None
         numel = math.prod(shape)
         if end - begin != numel * dtype.itemsize or begin < 0 or data_start + end > size:
-            raise corrupt(f"tensor {name!r} claims bytes {begin}..{end} but the file has {size - data_start} data bytes")
+            raise corrupt(f"tensor {name!r} claims bytes {begin}..{end} but the file has {size - data_start} "
+                          "data bytes")
         if numel == 0:
             tensors[name] = torch.empty(shape, dtype=dtype)
         else:
@@ -346,7 +347,8 @@ def _resolve_dtype(dtype, config, state_dict):
             dtype = next((t.dtype for t in state_dict.values() if t.is_floating_point()), torch.float32)
     if isinstance(dtype, str):
         if not isinstance(getattr(torch, dtype, None), torch.dtype):
-            raise ValueError(f"dtype={dtype!r} is not a torch dtype; use e.g. 'float32', 'float16', 'bfloat16' or 'auto'.")
+            raise ValueError(f"dtype={dtype!r} is not a torch dtype; use e.g. 'float32', 'float16', 'bfloat16' "
+                             "or 'auto'.")
         dtype = getattr(torch, dtype)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"dtype={dtype!r} must be a floating point torch dtype (or 'auto').")
@@ -359,7 +361,8 @@ def _parse_size(size):
     units = {"GIB": 2**30, "MIB": 2**20, "KIB": 2**10, "GB": 10**9, "MB": 10**6, "KB": 10**3, "B": 1}
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", str(size))
     if match is None or match.group(2).upper() not in units:
-        raise ValueError(f"max_shard_size={size!r} is not a size; use an int (bytes) or a string like '5GB' or '500MB'.")
+        raise ValueError(f"max_shard_size={size!r} is not a size; use an int (bytes) or a string like '5GB' or "
+                         "'500MB'.")
     return int(float(match.group(1)) * units[match.group(2).upper()])
 
 
@@ -404,7 +407,8 @@ def _log_load_report(model, path, info, ignore_mismatched_sizes):
     if rows:
         wide = shutil.get_terminal_size().columns > 200
         headers = ["Key", "Status", "Details"] if wide else ["Key", "Status", "", ""]
-        logger.warning(f"\x1b[1m{type(model).__name__} LOAD REPORT\x1b[0m from: {path}\n" + _table(rows, headers) + notes)
+        prelude = f"\x1b[1m{type(model).__name__} LOAD REPORT\x1b[0m from: {path}\n"  # bold even off a terminal
+        logger.warning(prelude + _table(rows, headers) + notes)
     if info["mismatched_keys"] and not ignore_mismatched_sizes:
         names = ", ".join(key for key, _, _ in info["mismatched_keys"])
         raise RuntimeError(
