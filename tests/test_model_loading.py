@@ -233,3 +233,11 @@ def test_a_failed_save_leaves_the_previous_checkpoint_intact(tmp_path, monkeypat
         changed.save_pretrained(tmp_path / "out")
     after = {name: (tmp_path / "out" / name).read_bytes() for name in os.listdir(tmp_path / "out")}
     assert after == before  # same files, same bytes, no temporary files left behind
+
+
+def test_sinusoidal_position_table_matches_transformers():
+    kwargs = dict(vocab_size=50, dim=32, n_layers=1, n_heads=4, hidden_dim=37, max_position_embeddings=40,
+                  sinusoidal_pos_embds=True)
+    ours = leanformers.DistilBertModel(leanformers.DistilBertConfig(**kwargs))
+    theirs = transformers.DistilBertModel(transformers.DistilBertConfig(**kwargs))
+    assert max_abs_diff(ours.embeddings.position_embeddings.weight, theirs.embeddings.position_embeddings.weight) <= 1e-6
