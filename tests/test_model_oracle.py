@@ -153,3 +153,18 @@ def test_dropout_in_train_mode_and_gradients_flow(tmp_path):
     loss = model(**batch, labels=torch.tensor([0, 1, 1])).loss
     loss.backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_inputs_embeds_and_explicit_position_ids(tmp_path, arch):
+    reference, folder = _saved_by_transformers(tmp_path, arch, "Model", "h32-l2")
+    model = getattr(leanformers, PREFIX[arch] + "Model").from_pretrained(folder)
+    batch = padded_batch(arch)
+    input_ids = batch.pop("input_ids")
+    embeds = model.get_input_embeddings()(input_ids).detach()
+    position_ids = torch.arange(2, 2 + input_ids.size(1)).expand_as(input_ids)
+    for extra in ({"inputs_embeds": embeds}, {"input_ids": input_ids, "position_ids": position_ids}):
+        with torch.no_grad():
+            ours = model(**batch, **extra, output_hidden_states=True)
+            theirs = reference(**batch, **extra, output_hidden_states=True)
+        _assert_same_outputs(ours, theirs)
