@@ -104,3 +104,13 @@ def test_configuration_does_not_import_torch():
             "print('torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_dtype_given_as_torch_dtype_is_stored_as_its_name():
+    import torch
+
+    for dtype in (torch.float16, "float16"):
+        for key in ("dtype", "torch_dtype"):
+            config = leanformers.BertConfig(**{key: dtype})
+            assert config.dtype == "float16"
+            assert json.loads(config.to_json_string())["dtype"] == "float16"

@@ -46,14 +46,14 @@ class PretrainedConfig:
         if "torch_dtype" in kwargs:  # the pre-v5 name of `dtype`
             torch_dtype = kwargs.pop("torch_dtype")
             kwargs.setdefault("dtype", torch_dtype)
+        if kwargs.get("dtype") is not None and not isinstance(kwargs["dtype"], str):
+            kwargs["dtype"] = str(kwargs["dtype"]).removeprefix("torch.")  # a torch.dtype given directly
         num_labels = kwargs.pop("num_labels", None)
         hints = typing.get_type_hints(type(self))
         for f in fields(self):
             value = kwargs.pop(f.name) if f.name in kwargs else _default(f)
             _check_type(type(self).__name__, f.name, value, hints[f.name])
             object.__setattr__(self, f.name, value)
-        if self.dtype is not None and not isinstance(self.dtype, str):
-            self.dtype = str(self.dtype).removeprefix("torch.")  # a torch.dtype given directly
         self.name_or_path = str(kwargs.pop("_name_or_path", kwargs.pop("name_or_path", "")))
         for key in ("attn_implementation", "_attn_implementation"):
             if key in kwargs:
