@@ -508,6 +508,17 @@ def attend(q, k, v, mask, dropout_p, output_attentions):
     return y.transpose(1, 2).reshape(B, T, H * D), att
 
 
+def run_layers(layers, x, mask, output_attentions, output_hidden_states):
+    """Apply encoder layers in turn. Returns the last hidden state, the hidden states (embeddings first, then each
+    layer's output) and the attention probabilities of each layer, the last two only when asked for."""
+    hidden_states, attentions = (x,), ()
+    for layer in layers:
+        x, att = layer(x, mask, output_attentions)
+        hidden_states += (x,)
+        attentions += (att,)
+    return x, hidden_states if output_hidden_states else None, attentions if output_attentions else None
+
+
 def check_length(seq_len, limit, name="input_ids"):
     if seq_len > limit:
         raise ValueError(

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..modeling import (PreTrainedModel, activation, additive_mask, attend, check_length, embedding,
+from ..modeling import (PreTrainedModel, activation, additive_mask, attend, check_length, embedding, run_layers,
                         sequence_classification_loss, span_loss, token_loss)
 from ..outputs import (BaseModelOutputWithPoolingAndCrossAttentions, MaskedLMOutput, QuestionAnsweringModelOutput,
                        SequenceClassifierOutput, TokenClassifierOutput)
@@ -142,12 +142,7 @@ class BertEncoder(nn.Module):
         self.layer = nn.ModuleList(BertLayer(config) for _ in range(config.num_hidden_layers))
 
     def forward(self, x, mask, output_attentions, output_hidden_states):
-        hidden_states, attentions = (x,), ()
-        for layer in self.layer:
-            x, att = layer(x, mask, output_attentions)
-            hidden_states += (x,)
-            attentions += (att,)
-        return x, hidden_states if output_hidden_states else None, attentions if output_attentions else None
+        return run_layers(self.layer, x, mask, output_attentions, output_hidden_states)
 
 
 class BertPooler(nn.Module):
