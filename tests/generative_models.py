@@ -7,6 +7,7 @@ logits are spread enough that greedy and beam search are not decided by rounding
 
 import json
 
+import numpy as np
 import torch
 
 torch.set_num_threads(1)  # tiny matrices on a shared 2-core machine
@@ -146,3 +147,60 @@ def train_bpe(folder, texts, vocab_size=VOCAB):
     folder.mkdir(parents=True, exist_ok=True)
     tok.model.save(str(folder))
     return folder
+
+
+# --- checkpoints with tokenizers, for the pipelines ---------------------------------------------------------------
+
+CORPUS = [
+    "Once upon a time there was a little robot who liked to read books about the sea.",
+    "The quick brown fox jumps over the lazy dog, and the dog does not mind at all.",
+    "We are very happy to show you the Transformers library; we hope you like it.",
+    "Paris is the capital of France and Berlin is the capital of Germany.",
+    "My name is Wolfgang and I live in Berlin with my sister Sarah.",
+    "Hugging Face is a company based in New York City.",
+]
+WORDS = sorted({w.strip(".,;").lower() for line in CORPUS for w in line.split()})
+
+
+def bpe_checkpoint(folder, head, config, tokenizer_class, seed=0, scale=0.3, **generation):
+    """A tiny model and a byte-level BPE tokenizer (trained on CORPUS, VOCAB tokens) saved together by
+    transformers."""
+    import transformers
+
+    vocab = train_bpe(folder / "bpe", CORPUS * 10)
+    tokenizer = getattr(transformers, tokenizer_class)(str(vocab / "vocab.json"), str(vocab / "merges.txt"))
+    tokenizer.save_pretrained(folder)
+    return save(build(head, config, seed=seed, scale=scale), folder, **generation)
+
+
+def wordpiece_checkpoint(folder, head, seed=0, **config_extra):
+    """A tiny BERT and a WordPiece vocabulary (the CORPUS words, their letters and ## letters) saved together by
+    transformers."""
+    import transformers
+
+    letters = sorted({c for w in WORDS for c in w if c.isalpha()})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", ";", *letters, *(f"##{c}" for c in letters),
+             *(w for w in WORDS if len(w) > 1 and w.isalpha())]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    transformers.BertTokenizerFast(str(folder / "vocab.txt")).save_pretrained(folder)
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=4, intermediate_size=37, max_position_embeddings=64,
+                                     **config_extra)
+    return save(build(head, config, seed=seed, scale=0.3), folder)
+
+
+def assert_same_result(ours, theirs, tol=1e-5, where="result"):
+    """Pipeline results equal: same structure, keys, strings and ints; floats within `tol`."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and list(ours) == list(theirs), (where, ours, theirs)
+        for key in theirs:
+            assert_same_result(ours[key], theirs[key], tol, f"{where}[{key!r}]")
+    elif isinstance(theirs, (list, tuple)):
+        assert isinstance(ours, (list, tuple)) and len(ours) == len(theirs), (where, ours, theirs)
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            assert_same_result(a, b, tol, f"{where}[{i}]")
+    elif isinstance(theirs, (float, np.floating)):
+        assert isinstance(ours, (float, np.floating)) and abs(float(ours) - float(theirs)) <= tol, (where, ours, theirs)
+    else:
+        assert type(ours) is type(theirs) and ours == theirs, (where, ours, theirs)

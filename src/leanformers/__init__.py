@@ -83,6 +83,13 @@ _LAZY_NAMES = {
     # pipelines
     "pipeline": "leanformers.pipelines",
     "TextClassificationPipeline": "leanformers.pipelines.text_classification",
+    "FillMaskPipeline": "leanformers.pipelines.fill_mask",
+    "TokenClassificationPipeline": "leanformers.pipelines.token_classification",
+    "NerPipeline": "leanformers.pipelines.token_classification",
+    "QuestionAnsweringPipeline": "leanformers.pipelines.question_answering",
+    "TextGenerationPipeline": "leanformers.pipelines.text_generation",
+    "Text2TextGenerationPipeline": "leanformers.pipelines.text2text_generation",
+    "SummarizationPipeline": "leanformers.pipelines.text2text_generation",
 }
 
 

@@ -29,8 +29,24 @@ TASKS = {
         default_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
         default_revision="714eb0f",
     ),
+    # the defaults of transformers 5; summarization and question-answering are those of transformers 4,
+    # which had these tasks (transformers 5 removed them)
+    "fill-mask": Task("leanformers.pipelines.fill_mask:FillMaskPipeline", "AutoModelForMaskedLM",
+                      "distilbert/distilroberta-base", "fb53ab8"),
+    "token-classification": Task("leanformers.pipelines.token_classification:TokenClassificationPipeline",
+                                 "AutoModelForTokenClassification",
+                                 "dbmdz/bert-large-cased-finetuned-conll03-english", "4c53496"),
+    "question-answering": Task("leanformers.pipelines.question_answering:QuestionAnsweringPipeline",
+                               "AutoModelForQuestionAnswering",
+                               "distilbert/distilbert-base-cased-distilled-squad", "564e9b5"),
+    "text-generation": Task("leanformers.pipelines.text_generation:TextGenerationPipeline", "AutoModelForCausalLM",
+                            "HuggingFaceTB/SmolLM3-3B", "a07cc9a"),
+    "summarization": Task("leanformers.pipelines.text2text_generation:SummarizationPipeline",
+                          "AutoModelForSeq2SeqLM", "sshleifer/distilbart-cnn-12-6", "a4f8f3e"),
+    "text2text-generation": Task("leanformers.pipelines.text2text_generation:Text2TextGenerationPipeline",
+                                 "AutoModelForSeq2SeqLM", "sshleifer/distilbart-cnn-12-6", "a4f8f3e"),
 }
-TASK_ALIASES = {"sentiment-analysis": "text-classification"}
+TASK_ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
 
 # keyword arguments that go to every from_pretrained of the pipeline (file resolution)
 HUB_ARGS = ("revision", "token", "cache_dir", "force_download", "local_files_only")

@@ -1,0 +1,109 @@
+"""Greedy generation: leanformers vs transformers on the same GPT-2-sized random checkpoint, in one run.
+
+The checkpoint has GPT-2 small's shape (12 layers, 768 wide, 12 heads, 50,257 tokens, 124M parameters),
+random weights from a fixed seed, built and saved by transformers (no pretrained GPT-2 can be had
+offline). Each case generates 64 new tokens greedily (no eos, so every row runs to the end) from
+16-token prompts, batch 1 and batch 8 (left-padded to different lengths), and is timed as the median of
+`--repeats` runs after one warm-up. Token ids must be identical. Prints JSON: tokens/s of both
+libraries and the ratio leanformers / transformers (target >= 1.0), and writes it to --output if given.
+
+Usage: python benchmarks/generation.py [--repeats 3] [--new-tokens 64] [--output FILE] [--device cpu]
+"""
+
+import argparse
+import json
+import logging
+import statistics
+import tempfile
+import time
+import warnings
+
+SEED = 0
+PROMPT_LENGTH = 16
+
+
+def build_checkpoint(folder):
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(SEED)
+    GPT2LMHeadModel(GPT2Config(pad_token_id=0)).save_pretrained(folder)  # GPT-2 small's default shape
+    return folder
+
+
+def prompts(batch_size):
+    """Random prompt ids; in a batch, row i is left-padded by i tokens."""
+    import torch
+
+    g = torch.Generator().manual_seed(SEED + batch_size)
+    input_ids = torch.randint(100, 50000, (batch_size, PROMPT_LENGTH), generator=g)
+    mask = torch.ones_like(input_ids)
+    for row in range(batch_size):
+        mask[row, :row] = 0
+    return input_ids.masked_fill(mask == 0, 0), mask
+
+
+def time_generate(model, input_ids, mask, new_tokens, repeats, device):
+    import torch
+
+    input_ids, mask = input_ids.to(device), mask.to(device)
+    kwargs = dict(attention_mask=mask, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
+                  eos_token_id=None, pad_token_id=0)
+    out = model.generate(input_ids, **kwargs)  # warm-up
+    times = []
+    for _ in range(repeats):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        out = model.generate(input_ids, **kwargs)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return out.cpu(), statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--output")
+    args = parser.parse_args()
+
+    import torch
+    import transformers
+
+    import leanformers
+
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    results = {"model": "GPT-2 small shape (124M), random weights (seed 0)", "new_tokens": args.new_tokens,
+               "prompt_length": PROMPT_LENGTH, "torch_threads": torch.get_num_threads(), "device": args.device,
+               "cases": []}
+    with tempfile.TemporaryDirectory() as folder:
+        build_checkpoint(folder)
+        theirs = transformers.GPT2LMHeadModel.from_pretrained(folder).to(args.device).eval()
+        ours = leanformers.GPT2LMHeadModel.from_pretrained(folder).to(args.device).eval()
+        for batch_size in args.batch_sizes:
+            input_ids, mask = prompts(batch_size)
+            expected, t_theirs = time_generate(theirs, input_ids, mask, args.new_tokens, args.repeats, args.device)
+            got, t_ours = time_generate(ours, input_ids, mask, args.new_tokens, args.repeats, args.device)
+            tokens = batch_size * args.new_tokens
+            results["cases"].append({
+                "batch_size": batch_size,
+                "transformers_tokens_per_s": round(tokens / t_theirs, 1),
+                "leanformers_tokens_per_s": round(tokens / t_ours, 1),
+                "ratio": round(t_theirs / t_ours, 3),
+                "identical_ids": bool(torch.equal(expected, got)),
+            })
+            print(json.dumps(results["cases"][-1]), flush=True)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Text-to-text generation and summarization with an encoder-decoder model (BART).
+
+transformers 5 removed these two pipelines; their interface is kept as transformers 4 had it:
+`pipe("text")` -> `[{'generated_text': ...}]` (`summary_text` for summarization), one dict per returned
+sequence; a list of texts gives one dict per text when each has one result, else a list of lists. The
+text is tokenized (with the model's `prefix` from the config, if any), truncated to the model's length,
+generated with the model's generation settings and the call's, and decoded without special tokens.
+"""
+
+import torch
+
+from .text_classification import _describe
+from .text_generation import GenerationPipeline, consume_loader_seed
+
+_TEXT_PARAMS = ("return_text", "return_tensors", "clean_up_tokenization_spaces", "truncation")
+
+
+class Text2TextGenerationPipeline(GenerationPipeline):
+    """Generate an output text for each input text. Options: `return_tensors` (token ids instead of text),
+    `clean_up_tokenization_spaces`, `truncation`, and any generate() setting."""
+
+    result_key = "generated_text"
+
+    def __init__(self, model, tokenizer, task="text2text-generation", **kwargs):
+        super().__init__(model, tokenizer, task, **kwargs)
+        if not self.model.config.is_encoder_decoder:
+            raise ValueError(f"{task} needs an encoder-decoder model (e.g. BART); {type(self.model).__name__} is "
+                             "decoder-only: use the 'text-generation' task.")
+
+    def __call__(self, *inputs, batch_size=None, **kwargs):
+        if len(inputs) != 1:
+            raise ValueError(f"{self.task} takes one argument, a text or a list of texts; got {len(inputs)}.")
+        params = {**self._defaults, **kwargs}
+        text = {key: params.pop(key) for key in _TEXT_PARAMS if key in params}
+        generate_kwargs = self._generate_kwargs(params)
+        tokenizer_kwargs = {"truncation": text.get("truncation", True)}
+        prefix = getattr(self.model.config, "prefix", None) or ""
+
+        single = isinstance(inputs[0], str)
+        texts = [inputs[0]] if single else inputs[0]
+        if not isinstance(texts, (list, tuple)) or not texts or not all(isinstance(t, str) for t in texts):
+            raise ValueError(f"{self.task} takes a text or a non-empty list of texts, got {_describe(inputs[0])}.")
+        if not single:
+            consume_loader_seed()
+        results = []
+        for batch in self._batches(list(texts), batch_size):
+            encoding = self._encode([prefix + t for t in batch], tokenizer_kwargs)
+            with torch.inference_mode():
+                sequences = self.model.generate(**encoding, **generate_kwargs).cpu()
+            for rows in sequences.view(len(batch), -1, sequences.size(-1)):
+                results.append([self._record(row.tolist(), text) for row in rows])
+        if single:
+            return results[0]
+        return [r[0] for r in results] if all(len(r) == 1 for r in results) else results
+
+    def _record(self, ids, text):
+        name = self.result_key.replace("_text", "")
+        if text.get("return_tensors"):
+            return {f"{name}_token_ids": ids}
+        return {self.result_key: self.tokenizer.decode(
+            ids, skip_special_tokens=True, clean_up_tokenization_spaces=text.get("clean_up_tokenization_spaces"))}
+
+
+class SummarizationPipeline(Text2TextGenerationPipeline):
+    """Summarize texts: the same as text2text-generation, with results under `summary_text`."""
+
+    result_key = "summary_text"
+
+    def __init__(self, model, tokenizer, task="summarization", **kwargs):
+        super().__init__(model, tokenizer, task, **kwargs)

@@ -1,0 +1,129 @@
+"""Text generation: continue prompts with a causal language model, as transformers' pipeline does.
+
+`pipe("Once upon a time")` -> `[{'generated_text': ...}]` (one dict per returned sequence); a list of
+prompts gives a list of such lists. The pipeline's own generation defaults (256 new tokens, sampling at
+temperature 0.7) apply only where neither the call nor the model's generation_config.json sets a value,
+so the same call and seed give the same text as transformers.
+"""
+
+import torch
+
+from .text_classification import _describe, _model_device, _resolve_device
+
+# settings that are the pipeline's, not generate()'s
+_TEXT_PARAMS = ("return_full_text", "return_tensors", "return_text", "clean_up_tokenization_spaces", "prefix",
+                "skip_special_tokens", "add_special_tokens", "truncation", "padding")
+_SAMPLING_PARAMS = ("temperature", "top_k", "top_p")
+
+
+class GenerationPipeline:
+    """What the generative pipelines share: the device, call settings split into tokenizer, generate() and
+    output settings, generate() settings completed with the pipeline's defaults, and batching in input order."""
+
+    generation_defaults = {}  # used where neither the call nor the model's generation config sets a value
+
+    def __init__(self, model, tokenizer, task, device=None, batch_size=None, quantize=None, **kwargs):
+        if quantize is not None:
+            raise ValueError(f"quantize={quantize!r} is supported by the text-classification pipeline only.")
+        self.task = task
+        self.tokenizer = tokenizer
+        self.device = _resolve_device(device, model)
+        self.model = model if _model_device(model) == self.device else model.to(self.device)
+        self.batch_size = batch_size
+        self._defaults = kwargs
+
+    def __repr__(self):
+        return f"{type(self).__name__}(task={self.task!r}, model={type(self.model).__name__}, device={self.device})"
+
+    def _generate_kwargs(self, generate_kwargs):
+        """The call's generate() settings plus the pipeline defaults for those nobody set (the sampling ones only
+        when sampling; no default max_new_tokens when a max_length is set)."""
+        given = {**self.model.generation_config.to_dict(), **generate_kwargs}
+        added = {key: value for key, value in self.generation_defaults.items()
+                 if key not in given and not (key == "max_new_tokens" and "max_length" in given)}
+        if not {**given, **added}.get("do_sample"):
+            added = {key: value for key, value in added.items() if key not in _SAMPLING_PARAMS}
+        pad = self.tokenizer.pad_token_id
+        if pad is not None and "pad_token_id" not in given:
+            added["pad_token_id"] = pad
+        return {**generate_kwargs, **added}
+
+    def _batches(self, items, batch_size):
+        batch_size = batch_size or self.batch_size or 1
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        if batch_size > 1 and self.tokenizer.pad_token_id is None:
+            raise ValueError("batch_size > 1 needs padding, and the tokenizer has no pad token. Set one "
+                             "(`pipe.tokenizer.pad_token = pipe.tokenizer.eos_token`) or use batch_size=1.")
+        for start in range(0, len(items), batch_size):
+            yield items[start:start + batch_size]
+
+    def _encode(self, texts, tokenizer_kwargs):
+        encoding = self.tokenizer(texts, return_tensors="pt", padding=len(texts) > 1, **tokenizer_kwargs)
+        return {key: value.to(self.device) for key, value in encoding.items()
+                if key in ("input_ids", "attention_mask")}
+
+
+def consume_loader_seed():
+    """transformers runs a list of inputs through a torch DataLoader, whose iterator draws one number from the
+    global RNG for its workers' seed. Drawing it too keeps seeded sampling on lists identical."""
+    torch.empty((), dtype=torch.int64).random_()
+
+
+class TextGenerationPipeline(GenerationPipeline):
+    """Continue prompts with a causal LM. Options: `return_full_text` (prompt + continuation, the default, or
+    only the continuation), `return_tensors` (token ids instead of text), `prefix` (text put before each
+    prompt and left out of the result), `skip_special_tokens`, `clean_up_tokenization_spaces`, and any
+    generate() setting (`max_new_tokens`, `do_sample`, `num_beams`, `num_return_sequences`, ...)."""
+
+    generation_defaults = {"max_new_tokens": 256, "do_sample": True, "temperature": 0.7}
+
+    def __init__(self, model, tokenizer, task="text-generation", **kwargs):
+        super().__init__(model, tokenizer, task, **kwargs)
+        if self.model.config.is_encoder_decoder:
+            raise ValueError(f"text-generation needs a causal language model; {type(self.model).__name__} is an "
+                             "encoder-decoder model: use the 'text2text-generation' or 'summarization' task.")
+        self.tokenizer.padding_side = "left"  # decoder-only models continue from the right end
+
+    def __call__(self, text_inputs, batch_size=None, **kwargs):
+        params = {**self._defaults, **kwargs}
+        text = {key: params.pop(key) for key in _TEXT_PARAMS if key in params}
+        if "return_full_text" in text and ("return_text" in text or "return_tensors" in text):
+            raise ValueError("return_full_text cannot be combined with return_text or return_tensors.")
+        prefix = text.get("prefix") or ""
+        tokenizer_kwargs = {key: text[key] for key in ("add_special_tokens", "truncation") if key in text}
+        if "max_length" in params:
+            tokenizer_kwargs["max_length"] = params["max_length"]
+        generate_kwargs = self._generate_kwargs(params)
+        if prefix and "max_new_tokens" not in generate_kwargs:
+            # a total length counts the prefix too
+            prefix_length = len(self.tokenizer(prefix, add_special_tokens=False)["input_ids"])
+            for length in ("max_length", "min_length"):
+                if length in generate_kwargs:
+                    generate_kwargs[length] += prefix_length
+
+        single = isinstance(text_inputs, str)
+        prompts = [text_inputs] if single else text_inputs
+        if not isinstance(prompts, (list, tuple)) or not all(isinstance(p, str) for p in prompts):
+            raise ValueError(f"text-generation takes a prompt string or a list of them, got {_describe(text_inputs)}.")
+        if not single:
+            consume_loader_seed()
+        results = []
+        for batch in self._batches(list(prompts), batch_size):
+            encoding = self._encode([prefix + p for p in batch], tokenizer_kwargs)
+            input_ids = encoding["input_ids"]
+            if input_ids.size(1) == 0:  # empty prompt: generate() starts from the bos token
+                encoding = {"input_ids": None}
+            with torch.inference_mode():
+                sequences = self.model.generate(**encoding, **generate_kwargs).cpu()
+            per_prompt = sequences.view(len(batch), -1, sequences.size(-1))
+            for prompt, rows in zip(batch, per_prompt):
+                results.append([self._record(prompt, row.tolist(), input_ids.size(1), text) for row in rows])
+        return results[0] if single else results
+
+    def _record(self, prompt, ids, prompt_length, text):
+        if text.get("return_tensors"):
+            return {"generated_token_ids": ids}
+        new_text = self.tokenizer.decode(ids[prompt_length:], skip_special_tokens=text.get("skip_special_tokens", True),
+                                         clean_up_tokenization_spaces=text.get("clean_up_tokenization_spaces"))
+        return {"generated_text": prompt + new_text if text.get("return_full_text", True) else new_text}
