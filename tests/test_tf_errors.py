@@ -3,19 +3,12 @@ weights of the wrong shape, damaged tf_model.h5, inputs the model does not take.
 file, what is wrong and the fix."""
 
 import json
-import logging
 
 import pytest
 
-from tiny_models import build_transformers_model, captured, padded_batch, transformers_log_level
+from tiny_models import build_transformers_model, captured, padded_batch
 
 NO_TF = "import sys; sys.modules['tensorflow'] = None\n"
-
-
-@pytest.fixture(autouse=True)
-def quiet_transformers():
-    with transformers_log_level(logging.ERROR):
-        yield
 
 
 def test_import_leanformers_never_imports_tensorflow(run_python):

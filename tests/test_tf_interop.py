@@ -3,8 +3,6 @@ from_pt=True give the PyTorch model's outputs within 1e-4 on a padded batch; the
 (tf_model.h5 in transformers 4.x's layout) loads back in PyTorch with from_tf=True and in TF, with the same outputs.
 """
 
-import logging
-
 import numpy as np
 import pytest
 import torch
@@ -13,7 +11,7 @@ tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed: pip 
 h5py = pytest.importorskip("h5py")
 
 import leanformers  # noqa: E402
-from tiny_models import PREFIX, build_transformers_model, labels_for, padded_batch, transformers_log_level  # noqa: E402
+from tiny_models import PREFIX, build_transformers_model, labels_for, padded_batch  # noqa: E402
 
 TOL = 1e-4
 TF_HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification")
@@ -22,12 +20,6 @@ CASES = [(arch, head) for arch in ("bert", "distilbert", "roberta") for head in 
 TF_MODEL_NAMES = {"bert": "tf_bert", "distilbert": "tf_distil_bert", "roberta": "tf_roberta"}
 SNAKE_HEADS = {"Model": "model", "ForSequenceClassification": "for_sequence_classification",
                "ForTokenClassification": "for_token_classification"}
-
-
-@pytest.fixture(autouse=True)
-def quiet_transformers():
-    with transformers_log_level(logging.ERROR):
-        yield
 
 
 def tf_batch(batch):

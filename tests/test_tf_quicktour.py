@@ -2,8 +2,6 @@
 saved by leanformers (uncased WordPiece vocabulary of the all-MiniLM-L6-v2 package), each number compared with
 leanformers' PyTorch model on the same batch (which tests/test_model_quicktour.py compares with transformers)."""
 
-import logging
-
 import numpy as np
 import pytest
 import torch
@@ -14,7 +12,7 @@ import transformers  # noqa: E402
 
 import leanformers  # noqa: E402
 from leanformers import AutoModel, AutoTokenizer, TFAutoModel, TFAutoModelForSequenceClassification  # noqa: E402
-from tiny_models import minilm_folder, transformers_log_level  # noqa: E402
+from tiny_models import minilm_folder  # noqa: E402
 
 SENTENCES = ["We are very happy to show you the 🤗 Transformers library.", "We hope you don't hate it."]
 
@@ -33,8 +31,7 @@ def save_directory(tmp_path_factory):
             param.add_(torch.randn_like(param) * 0.05)
     model.save_pretrained(root / "hf")
     transformers.DistilBertTokenizer(str(minilm_folder() / "vocab.txt")).save_pretrained(root / "hf")
-    with transformers_log_level(logging.ERROR):
-        leanformers.AutoModelForSequenceClassification.from_pretrained(root / "hf").save_pretrained(root / "saved")
+    leanformers.AutoModelForSequenceClassification.from_pretrained(root / "hf").save_pretrained(root / "saved")
     leanformers.AutoTokenizer.from_pretrained(root / "hf").save_pretrained(root / "saved")
     return root / "saved"
 

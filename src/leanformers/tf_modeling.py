@@ -25,6 +25,7 @@ import numpy as np
 
 from .configuration import CONFIG_NAME, _read_json
 from .hub import pop_hub_kwargs, resolve_file
+from .modeling import _LEGACY_RENAMES, load_checkpoint
 from .outputs import (BaseModelOutput, BaseModelOutputWithPoolingAndCrossAttentions, SequenceClassifierOutput,
                       TokenClassifierOutput)
 from .tf_checkpoint import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights
@@ -37,7 +38,6 @@ if keras.backend.backend() != "tensorflow":
 
 # checkpoint keys that are neither loaded nor reported (old PyTorch checkpoints stored position ids)
 _IGNORED_KEYS = re.compile(r"(^|\.)position_ids$")
-_LEGACY_RENAMES = (("LayerNorm.gamma", "LayerNorm.weight"), ("LayerNorm.beta", "LayerNorm.bias"))
 
 
 # --- outputs: the PyTorch output classes under transformers 4.x's TF names --------------------------------------------
@@ -291,7 +291,8 @@ class TFPreTrainedModel(keras.Model):
             array = np.asarray(array, dtype=np.float32)
             variable.assign(array.T if transpose else array)
             loaded.add(key)
-        missing = [key for key in expected if key not in loaded and key not in {m[0] for m in mismatched}]
+        reinitialised = {key for key, _, _ in mismatched}
+        missing = [key for key in expected if key not in loaded and key not in reinitialised]
         if mismatched and not ignore_mismatched_sizes:
             detail = "; ".join(f"{key}: checkpoint {ckpt} vs model {ours}" for key, ckpt, ours in mismatched)
             raise ValueError(f"{type(self).__name__}: weights of the checkpoint have other shapes than the model built "
@@ -317,16 +318,12 @@ class TFPreTrainedModel(keras.Model):
                                 "neither a loading option nor a field of the config.")
             setattr(config, key, value)
 
-        if from_pt:
-            from .modeling import load_checkpoint  # torch reads PyTorch checkpoints, safely (weights only)
-
-            if resolve_file(path, TF_WEIGHTS_NAME, required=False, **hub_kwargs) is not None:
-                hint = f"; it has {TF_WEIGHTS_NAME}, so drop from_pt=True"
-            else:
-                hint = ""
+        if from_pt:  # the model core reads PyTorch checkpoints (safetensors, or pickles with weights_only)
             try:
                 state = load_checkpoint(path, hub_kwargs)
             except FileNotFoundError as err:
+                has_h5 = resolve_file(path, TF_WEIGHTS_NAME, required=False, **hub_kwargs) is not None
+                hint = f"; it has {TF_WEIGHTS_NAME}, so drop from_pt=True" if has_h5 else ""
                 raise FileNotFoundError(f"from_pt=True: {err}{hint}") from None
             state = {key: t.float().numpy() if t.is_floating_point() else t.numpy() for key, t in state.items()}
         else:
@@ -343,7 +340,7 @@ class TFPreTrainedModel(keras.Model):
         _log_load_report(model, path, info, from_pt)
         return (model, info) if output_loading_info else model
 
-    def save_pretrained(self, save_directory, **kwargs):
+    def save_pretrained(self, save_directory):
         """Write config.json and tf_model.h5 (transformers 4.x's layout); each file appears complete or not at all."""
         if os.path.isfile(save_directory):
             raise ValueError(f"save_directory {save_directory!r} is a file; pass the path of a folder.")
