@@ -138,3 +138,20 @@ def test_h5_layout_is_transformers_4x(tmp_path, arch, head):
     pt_state = getattr(leanformers, PREFIX[arch] + head).from_pretrained(tmp_path / "pt").state_dict()
     pt_state = {k if k.startswith(prefix + ".") else f"{prefix}.{k}": v for k, v in pt_state.items()}
     assert len(names) == len(pt_state)
+
+
+def test_pickled_checkpoint_inputs_embeds_and_tuples(tmp_path):
+    """from_pt reads pytorch_model.bin (weights only) too; inputs_embeds (RoBERTa then counts every token as a
+    position) and return_dict=False work as in PyTorch."""
+    model = build_transformers_model("roberta", "ForSequenceClassification", "h16-l1", seed=7)
+    model.config.save_pretrained(tmp_path)
+    torch.save(model.state_dict(), tmp_path / "pytorch_model.bin")
+    pt_model = leanformers.RobertaForSequenceClassification.from_pretrained(tmp_path)
+    tf_model = leanformers.TFRobertaForSequenceClassification.from_pretrained(tmp_path, from_pt=True)
+    batch = padded_batch("roberta", seed=8)
+    with torch.no_grad():
+        embeds = pt_model.roberta.embeddings.word_embeddings(batch["input_ids"])
+        expected = pt_model(inputs_embeds=embeds, attention_mask=batch["attention_mask"], return_dict=False)
+    got = tf_model(inputs_embeds=embeds.numpy(), attention_mask=batch["attention_mask"].numpy(), return_dict=False)
+    assert isinstance(got, tuple) and len(got) == len(expected) == 1
+    np.testing.assert_allclose(got[0].numpy(), expected[0].numpy(), atol=TOL)
