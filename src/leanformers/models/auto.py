@@ -60,7 +60,8 @@ class AutoModelForTokenClassification(_AutoModel):
 
 
 class AutoModelForMaskedLM(_AutoModel):
-    registry = {"bert": "BertForMaskedLM", "distilbert": "DistilBertForMaskedLM", "roberta": "RobertaForMaskedLM"}
+    registry = {"bert": "BertForMaskedLM", "distilbert": "DistilBertForMaskedLM", "roberta": "RobertaForMaskedLM",
+                "bart": "BartForConditionalGeneration"}  # BART fills <mask> spans by generating them
 
 
 class AutoModelForQuestionAnswering(_AutoModel):
