@@ -295,8 +295,8 @@ class PreTrainedTokenizer:
 
     def tokenize(self, text, pair=None, add_special_tokens=False, **kwargs):
         """The token strings of a text (and pair)."""
-        return self._encode(text, pair, add_special_tokens=add_special_tokens, **{
-            **_DEFAULT_OPTIONS, **kwargs}).tokens()
+        return self._encode(text, pair, **{**_DEFAULT_OPTIONS, **kwargs,
+                                            "add_special_tokens": add_special_tokens}).tokens()
 
     def _strategies(self, padding, truncation, max_length, pad_to_multiple_of, verbose):
         """transformers' rules: max_length alone turns truncation on; without max_length the
@@ -436,7 +436,9 @@ class PreTrainedTokenizer:
                 self.deprecation_warnings["too-long"] = True
 
         if not batched and return_tensors is None and not return_overflowing_tokens:
-            return BatchEncoding({key: value[0] for key, value in data.items()}, rows, n_sequences=None)
+            # transformers keeps `length` a list even for one text
+            return BatchEncoding({key: value if key == "length" else value[0] for key, value in data.items()},
+                                 rows, n_sequences=None)
         return BatchEncoding(data, rows, tensor_type=return_tensors)
 
     def _pad(self, rows, strategy, max_length, pad_to_multiple_of, side):
