@@ -1,0 +1,306 @@
+"""Fine-tuning a sequence classifier: `fit(model, train, eval, tokenizer=...)` in one readable loop.
+
+What it does, in order: tokenize every text once; each epoch, shuffle with the seed and cut the data
+into length-bucketed batches (similar lengths together, so dynamic padding wastes little); AdamW with
+linear warm-up then linear decay; gradient clipping; bf16 autocast on CUDA; evaluation (loss,
+accuracy, F1) after each epoch and every `eval_every` steps; the best model saved to
+`output_dir/best` (`save_pretrained`, or the adapter alone for a LoRA model); and the whole training
+state in `output_dir/last` so `fit(..., resume=True)` carries on from the step it reached.
+
+A dataset is a list of dicts (`[{"text": ..., "label": 0}, ...]`) or a dict of columns
+(`{"text": [...], "label": [...]}`).
+"""
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from .lora import save_lora
+
+STATE_NAME = "training_state.pt"
+
+
+@dataclass
+class FitResult:
+    global_step: int
+    train_loss: float  # mean loss over the steps this call ran
+    history: list = field(default_factory=list)  # one dict of metrics per evaluation
+    best: dict | None = None  # the best evaluation (by `metric_for_best`)
+
+
+# --- data ---------------------------------------------------------------------------------------------------------
+
+
+def encode_dataset(dataset, tokenizer, *, text_column="text", label_column="label", max_length=128,
+                   num_labels=None, name="dataset"):
+    """Tokenize a dataset once: a list of (input ids, label). Checks columns and labels, naming the bad row."""
+    if isinstance(dataset, dict):
+        missing = [c for c in (text_column, label_column) if c not in dataset]
+        if missing:
+            raise ValueError(f"{name} has no column {missing[0]!r} (its columns: {sorted(dataset)}); pass "
+                             f"text_column= / label_column= naming the right ones.")
+        texts, labels = list(dataset[text_column]), list(dataset[label_column])
+        if len(texts) != len(labels):
+            raise ValueError(f"{name}: column {text_column!r} has {len(texts)} rows but {label_column!r} has "
+                             f"{len(labels)}; the columns must have equal length.")
+    else:
+        rows = list(dataset)
+        for i, row in enumerate(rows):
+            for column in (text_column, label_column):
+                if not hasattr(row, "keys") or column not in row:
+                    found = sorted(row.keys()) if hasattr(row, "keys") else type(row).__name__
+                    raise ValueError(f"{name} row {i} has no {column!r} field (it has {found}); each row must be a "
+                                     f"dict with {text_column!r} and {label_column!r}, or pass text_column= / "
+                                     "label_column=.")
+        texts, labels = [r[text_column] for r in rows], [r[label_column] for r in rows]
+    if not texts:
+        raise ValueError(f"{name} is empty; fine-tuning needs at least one labelled example.")
+    for i, (text, label) in enumerate(zip(texts, labels)):
+        if not isinstance(text, str):
+            raise ValueError(f"{name} row {i}: {text_column!r} is {type(text).__name__}, expected a string.")
+        if isinstance(label, bool) or not isinstance(label, int) or (num_labels and not 0 <= label < num_labels):
+            raise ValueError(f"{name} row {i}: label {label!r} is not an integer in [0, {num_labels}) "
+                             f"(the model's num_labels); fix the data or load the model with num_labels=N.")
+    ids = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+    return list(zip(ids, labels))
+
+
+def length_bucketed_batches(lengths, batch_size, generator=None):
+    """Batches of indices with similar lengths. With a generator: shuffled, then sorted by length within
+    windows of 50 batches and the batch order shuffled (random yet little padding); without: sorted."""
+    n = len(lengths)
+    if generator is None:
+        order = sorted(range(n), key=lambda i: lengths[i])
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    order = torch.randperm(n, generator=generator).tolist()
+    window = batch_size * 50
+    batches = []
+    for start in range(0, n, window):
+        chunk = sorted(order[start:start + window], key=lambda i: lengths[i])
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+def collate(examples, pad_token_id, device):
+    """Pad a batch to its longest sequence: input_ids, attention_mask (B, T) and labels (B,)."""
+    T = max(len(ids) for ids, _ in examples)
+    input_ids = torch.full((len(examples), T), pad_token_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(examples), T), dtype=torch.long)
+    for row, (ids, _) in enumerate(examples):
+        input_ids[row, :len(ids)] = torch.tensor(ids)
+        attention_mask[row, :len(ids)] = 1
+    labels = torch.tensor([label for _, label in examples])
+    return {"input_ids": input_ids.to(device), "attention_mask": attention_mask.to(device), "labels": labels.to(device)}
+
+
+# --- evaluation ---------------------------------------------------------------------------------------------------
+
+
+@torch.inference_mode()
+def evaluate(model, dataset, *, tokenizer=None, batch_size=64, device=None, max_length=128, text_column="text",
+             label_column="label"):
+    """Loss, accuracy and F1 (of label 1 for two labels, macro otherwise) of `model` on a dataset (raw, or
+    already encoded by `encode_dataset`)."""
+    device = torch.device(device) if device is not None else model.device
+    num_labels = model.config.num_labels
+    if not (isinstance(dataset, list) and dataset and isinstance(dataset[0], tuple)):
+        dataset = encode_dataset(dataset, tokenizer, text_column=text_column, label_column=label_column,
+                                 max_length=max_length, num_labels=num_labels, name="eval_dataset")
+    was_training = model.training
+    model.eval()
+    total_loss, predictions, labels = 0.0, [], []
+    pad_id = model.config.pad_token_id or 0
+    for batch_ids in length_bucketed_batches([len(ids) for ids, _ in dataset], batch_size):
+        batch = collate([dataset[i] for i in batch_ids], pad_id, device)
+        with _autocast(device):
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+        total_loss += F.cross_entropy(logits, batch["labels"], reduction="sum").item()
+        predictions += logits.argmax(-1).tolist()
+        labels += batch["labels"].tolist()
+    model.train(was_training)
+    accuracy = sum(p == y for p, y in zip(predictions, labels)) / len(labels)
+    return {"loss": total_loss / len(labels), "accuracy": accuracy, "f1": f1_score(labels, predictions, num_labels)}
+
+
+def f1_score(labels, predictions, num_labels):
+    """F1 of the positive class (label 1) for binary tasks, the mean F1 over classes otherwise."""
+    def f1(c):
+        tp = sum(p == c and y == c for p, y in zip(predictions, labels))
+        predicted, actual = predictions.count(c), labels.count(c)
+        return 2 * tp / (predicted + actual) if predicted + actual else 0.0
+
+    return f1(1) if num_labels == 2 else sum(map(f1, range(num_labels))) / num_labels
+
+
+# --- the loop -----------------------------------------------------------------------------------------------------
+
+
+def fit(model, train_dataset, eval_dataset=None, *, tokenizer, epochs=1, batch_size=32, learning_rate=5e-5,
+        weight_decay=0.01, warmup_ratio=0.06, max_grad_norm=1.0, seed=42, output_dir=None, device=None,
+        eval_every=None, max_length=128, text_column="text", label_column="label", metric_for_best="accuracy",
+        bf16=True, resume=False, progress=True, on_step=None):
+    """Fine-tune `model` (a ...ForSequenceClassification, possibly with LoRA layers) on `train_dataset`.
+
+    Trains the parameters that require grad. `eval_every`: also evaluate every N optimizer steps.
+    `output_dir`: where `best/` (best model by `metric_for_best`) and `last/` (resumable state) go.
+    `resume=True` continues from `output_dir/last`. `on_step(step, loss)` is called after each step.
+    Returns a FitResult.
+    """
+    _check_hyperparameters(epochs, batch_size, learning_rate, weight_decay, warmup_ratio, max_grad_norm, eval_every)
+    if resume and output_dir is None:
+        raise ValueError("resume=True needs output_dir, the folder of the run to continue.")
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    num_labels = model.config.num_labels
+    train = encode_dataset(train_dataset, tokenizer, text_column=text_column, label_column=label_column,
+                           max_length=max_length, num_labels=num_labels, name="train_dataset")
+    evaluation = None if eval_dataset is None else encode_dataset(
+        eval_dataset, tokenizer, text_column=text_column, label_column=label_column, max_length=max_length,
+        num_labels=num_labels, name="eval_dataset")
+
+    torch.manual_seed(seed)
+    model.to(device).train()
+    # the whole schedule is fixed by the seed up front, so a resumed run sees the same batches
+    generator = torch.Generator().manual_seed(seed)
+    lengths = [len(ids) for ids, _ in train]
+    schedule = [batch for _ in range(epochs) for batch in length_bucketed_batches(lengths, batch_size, generator)]
+    steps_per_epoch = len(schedule) // epochs
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("The model has no trainable parameters (all have requires_grad=False).")
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]  # no decay on biases, norms
+    optimizer = torch.optim.AdamW(groups, lr=learning_rate, fused=device.type == "cuda" or None)
+    warmup = math.ceil(warmup_ratio * len(schedule))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: step / warmup if step < warmup else max(0.0, (len(schedule) - step) /
+                                                                        max(1, len(schedule) - warmup)))
+    run = {"step": 0, "history": [], "best": None, "fingerprint": [len(train), epochs, batch_size, seed]}
+    if resume:
+        _load_state(os.path.join(output_dir, "last"), model, optimizer, scheduler, run)
+
+    bar = _progress_bar(len(schedule), run["step"], progress)
+    pad_id = model.config.pad_token_id or 0
+    losses, start = [], time.perf_counter()
+    seen = 0
+    for step in range(run["step"], len(schedule)):
+        batch = collate([train[i] for i in schedule[step]], pad_id, device)
+        with _autocast(device if bf16 else None):
+            loss = model(**batch).loss
+        loss.backward()
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        run["step"] = step + 1
+        losses.append(loss.item())
+        seen += len(schedule[step])
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.4f}",
+                            ex_s=f"{seen / (time.perf_counter() - start):.0f}")
+        if on_step is not None:
+            on_step(run["step"], losses[-1])
+        end_of_epoch = run["step"] % steps_per_epoch == 0
+        if end_of_epoch or (eval_every and run["step"] % eval_every == 0):
+            _checkpoint(model, evaluation, run, optimizer, scheduler, output_dir, device, metric_for_best, bar)
+    if bar is not None:
+        bar.close()
+    return FitResult(global_step=run["step"], train_loss=sum(losses) / max(1, len(losses)), history=run["history"],
+                     best=run["best"])
+
+
+def _checkpoint(model, evaluation, run, optimizer, scheduler, output_dir, device, metric_for_best, bar):
+    """Evaluate, keep the best model, and save the state to resume from."""
+    if evaluation is not None:
+        metrics = {"step": run["step"], **evaluate(model, evaluation, device=device)}
+        run["history"].append(metrics)
+        message = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
+        (bar.write if bar is not None else print)(f"eval {message}")
+        model.train()
+        if run["best"] is None or metrics[metric_for_best] > run["best"][metric_for_best]:
+            run["best"] = metrics
+            if output_dir is not None:
+                save_model(model, os.path.join(output_dir, "best"))
+    if output_dir is not None:
+        _save_state(os.path.join(output_dir, "last"), model, optimizer, scheduler, run)
+
+
+def save_model(model, folder):
+    """A LoRA model saves its adapter (small, peft format); any other model its full checkpoint."""
+    if getattr(model, "lora_config", None) is not None:
+        save_lora(model, folder)
+    else:
+        model.save_pretrained(folder)
+
+
+def _save_state(folder, model, optimizer, scheduler, run):
+    os.makedirs(folder, exist_ok=True)
+    state = {
+        "trainable": {name: p.detach().cpu() for name, p in model.named_parameters() if p.requires_grad},
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "rng": torch.get_rng_state(),
+        "run": run,
+    }
+    tmp = os.path.join(folder, f".{STATE_NAME}.{os.getpid()}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, os.path.join(folder, STATE_NAME))
+
+
+def _load_state(folder, model, optimizer, scheduler, run):
+    filename = os.path.join(folder, STATE_NAME)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f"resume=True but {filename} does not exist; run fit without resume first (it "
+                                "writes that file at each evaluation), or point output_dir at that run.")
+    state = torch.load(filename, map_location="cpu", weights_only=True)
+    if state["run"]["fingerprint"] != run["fingerprint"]:
+        raise ValueError(f"{filename} was saved by a run with (examples, epochs, batch_size, seed) = "
+                         f"{state['run']['fingerprint']}, not {run['fingerprint']}; resume with the same settings.")
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, tensor in state["trainable"].items():
+            params[name].copy_(tensor)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["rng"])  # dropout continues with the masks an uninterrupted run would draw
+    run.update(state["run"])
+
+
+def _check_hyperparameters(epochs, batch_size, learning_rate, weight_decay, warmup_ratio, max_grad_norm, eval_every):
+    checks = [
+        ("epochs", epochs, isinstance(epochs, int) and epochs >= 1, "a positive integer, e.g. 3"),
+        ("batch_size", batch_size, isinstance(batch_size, int) and batch_size >= 1, "a positive integer, e.g. 32"),
+        ("learning_rate", learning_rate, isinstance(learning_rate, (int, float)) and learning_rate > 0,
+         "a positive number, e.g. 5e-5 (with 0 nothing would be learned)"),
+        ("weight_decay", weight_decay, weight_decay >= 0, "zero or positive, e.g. 0.01"),
+        ("warmup_ratio", warmup_ratio, 0 <= warmup_ratio < 1, "in [0, 1), e.g. 0.06"),
+        ("max_grad_norm", max_grad_norm, max_grad_norm is None or max_grad_norm > 0, "positive, or None for none"),
+        ("eval_every", eval_every, eval_every is None or (isinstance(eval_every, int) and eval_every >= 1),
+         "a positive number of steps, or None for once per epoch"),
+    ]
+    for name, value, ok, expected in checks:
+        if not ok:
+            raise ValueError(f"{name}={value!r} is not valid: it must be {expected}.")
+
+
+def _autocast(device):
+    """bf16 autocast on CUDA (fast, no loss scaling needed); full precision elsewhere."""
+    if device is not None and torch.device(device).type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def _progress_bar(total, initial, enabled):
+    from .utils.progress import are_progress_bars_disabled
+
+    if not enabled or are_progress_bars_disabled():
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="step", mininterval=1.0, dynamic_ncols=True)
