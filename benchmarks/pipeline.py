@@ -10,7 +10,9 @@ absent). One run measures, as the median of 3:
   - cold start: a fresh process that imports, builds the pipeline and classifies one text.
 Prints JSON (and writes it to --output when given).
 
-Usage: python benchmarks/pipeline.py [--texts 2000] [--repeats 3] [--output FILE]
+Usage: python benchmarks/pipeline.py [--texts 2000] [--repeats 3] [--threads N] [--output FILE]
+       [--checkpoint FOLDER]   (a checkpoint saved earlier by --save-checkpoint, instead of building it)
+       [--texts-file FILE]     (one sentence per line, instead of sampling SST-2)
 """
 
 import argparse
@@ -26,6 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# this folder holds tokenizers.py, which would shadow the tokenizers package transformers imports
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 SST2 = ROOT.parent / "shared" / "data" / "sst2" / "train.tsv"
 SEED = 0
 
@@ -46,7 +50,9 @@ def build_checkpoint(folder):
     return folder
 
 
-def load_sentences(n):
+def load_sentences(n, texts_file=None):
+    if texts_file is not None:
+        return Path(texts_file).read_text(encoding="utf-8").splitlines()[:n], f"file {texts_file}"
     rng = random.Random(SEED)
     if SST2.is_file():
         lines = SST2.read_text(encoding="utf-8").splitlines()[1:]
@@ -81,19 +87,22 @@ COLD_START = """
 import time
 start = time.perf_counter()
 from {module} import pipeline
+if {threads}:
+    import torch
+    torch.set_num_threads({threads})
 classifier = pipeline("sentiment-analysis", model={folder!r})
 classifier("We are not very unhappy to show you the 🤗 Transformers library.")
 print(time.perf_counter() - start)
 """
 
 
-def cold_start(module, folder, repeats):
+def cold_start(module, folder, repeats, threads):
     """Median seconds for import + build + first call in a fresh process (interpreter start excluded)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     times = []
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", COLD_START.format(module=module, folder=str(folder))],
-                             check=True, capture_output=True, text=True, env=env)
+        code = COLD_START.format(module=module, folder=str(folder), threads=threads or 0)
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env)
         times.append(float(out.stdout.strip().splitlines()[-1]))
     return statistics.median(times)
 
@@ -102,7 +111,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--output", default=None)
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--save-checkpoint", default=None, metavar="FOLDER",
+                        help="only build the checkpoint into FOLDER and save the sentences beside it")
+    parser.add_argument("--texts-file", default=None)
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT / "src"))
@@ -111,9 +125,15 @@ def main():
 
     import leanformers
 
-    texts, source = load_sentences(args.texts)
-    with tempfile.TemporaryDirectory() as folder:
-        build_checkpoint(folder)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    texts, source = load_sentences(args.texts, args.texts_file)
+    if args.save_checkpoint:
+        build_checkpoint(args.save_checkpoint)
+        Path(args.save_checkpoint, "sentences.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.checkpoint or build_checkpoint(scratch)
         ref_default = transformers.pipeline("text-classification", model=folder, device="cpu")
         ours_fp32 = leanformers.pipeline("text-classification", model=folder, device="cpu")
         ours_int8 = leanformers.pipeline("text-classification", model=folder, device="cpu", quantize="int8")
@@ -124,11 +144,11 @@ def main():
         rate["leanformers_fp32"], fp32 = median_rate(ours_fp32, texts, args.repeats)
         rate["leanformers_int8"], int8 = median_rate(ours_int8, texts, args.repeats)
 
-        cold = {"transformers": cold_start("transformers", folder, args.repeats),
-                "leanformers": cold_start("leanformers", folder, args.repeats)}
+        cold = {"transformers": cold_start("transformers", folder, args.repeats, args.threads),
+                "leanformers": cold_start("leanformers", folder, args.repeats, args.threads)}
 
     report = {
-        "checkpoint": "all-MiniLM-L6-v2 + 2-label head (transformers init, torch.manual_seed(0))",
+        "checkpoint": args.checkpoint or "all-MiniLM-L6-v2 + 2-label head (transformers init, torch.manual_seed(0))",
         "texts": len(texts),
         "text_source": source,
         "words_per_text_mean": statistics.mean(len(t.split()) for t in texts),

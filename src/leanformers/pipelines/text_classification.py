@@ -268,7 +268,11 @@ def _model_device(model):
 
 
 def _quantize(model, quantize, device):
-    """Dynamic int8 quantization of the Linear layers, on a float32 copy (the caller's model is untouched)."""
+    """Dynamic int8 Linear layers (per-channel weights) in the encoder of a float32 copy of `model`.
+
+    The head (pooler, pre_classifier, classifier) stays in float32: it costs almost nothing and its
+    error would go straight into the logits. The caller's model is left untouched.
+    """
     if quantize != "int8":
         raise ValueError(f"quantize must be None or 'int8', got {quantize!r}.")
     if device.type != "cpu":
@@ -277,6 +281,13 @@ def _quantize(model, quantize, device):
         # torch marks torch.ao.quantization as deprecated in favour of torchao, a further dependency
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
-        from torch.ao.quantization import quantize_dynamic
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-        return quantize_dynamic(copy.deepcopy(model).float(), {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+        model = copy.deepcopy(model).float()
+        prefix = getattr(model, "base_model_prefix", "")
+        base = getattr(model, prefix, model)
+        pooler = set(base.pooler.modules()) if getattr(base, "pooler", None) is not None else set()
+        encoder = {f"{prefix}.{name}" if base is not model else name: per_channel_dynamic_qconfig
+                   for name, module in base.named_modules()
+                   if isinstance(module, torch.nn.Linear) and module not in pooler}
+        return quantize_dynamic(model, encoder, dtype=torch.qint8, inplace=True)
