@@ -4,7 +4,8 @@ Two measurements, printed as one JSON object:
 - forward throughput (sequences/s, median over repeats) for batch 1 and 32 at sequence 16 and 128. Both models
   live in one process and are timed alternately (in alternating order), so load from other processes on the
   machine hits both alike;
-- peak RSS of "import, load the checkpoint, run one inference", each library in a fresh subprocess.
+- peak RSS of "import, load the checkpoint, run one inference" (batch 1 x 16 tokens, and 32 x 128), each library
+  in a fresh subprocess, median of three runs.
 
 Ratios: throughput leanformers / transformers (target >= 1.0) and peak RSS leanformers / transformers
 (target <= 0.8).
@@ -117,7 +118,9 @@ def main():
 
     rss = {}
     for batch, seq in [(1, 16), (32, 128)]:
-        mib = {lib: float(run_child("--child-rss", lib, folder, batch, seq)) for lib in ("leanformers", "transformers")}
+        # the peak moves by tens of MiB between identical runs (allocator reuse of activation memory): median of 3
+        mib = {lib: statistics.median(float(run_child("--child-rss", lib, folder, batch, seq)) for _ in range(3))
+               for lib in ("leanformers", "transformers")}
         rss[f"batch{batch}_seq{seq}"] = {"leanformers_mib": round(mib["leanformers"], 1),
                                          "transformers_mib": round(mib["transformers"], 1),
                                          "ratio": round(mib["leanformers"] / mib["transformers"], 3)}

@@ -511,12 +511,15 @@ def attend(q, k, v, mask, dropout_p, output_attentions):
 def run_layers(layers, x, mask, output_attentions, output_hidden_states):
     """Apply encoder layers in turn. Returns the last hidden state, the hidden states (embeddings first, then each
     layer's output) and the attention probabilities of each layer, the last two only when asked for."""
-    hidden_states, attentions = (x,), ()
+    hidden_states = (x,) if output_hidden_states else None  # kept only when asked: they hold memory
+    attentions = () if output_attentions else None
     for layer in layers:
         x, att = layer(x, mask, output_attentions)
-        hidden_states += (x,)
-        attentions += (att,)
-    return x, hidden_states if output_hidden_states else None, attentions if output_attentions else None
+        if output_hidden_states:
+            hidden_states += (x,)
+        if output_attentions:
+            attentions += (att,)
+    return x, hidden_states, attentions
 
 
 def check_length(seq_len, limit, name="input_ids"):
