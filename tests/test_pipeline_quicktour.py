@@ -13,7 +13,8 @@ import pytest
 import transformers
 
 from leanformers import pipeline
-from sst2_checkpoint import PINNED, QUICKTOUR_TEXT, SST2, one_torch_thread, sst2_hub, sst2_repo  # noqa: F401
+from sst2_checkpoint import (PINNED, QUICKTOUR_TEXT, SST2, one_torch_thread, save_sst2_checkpoint,  # noqa: F401
+                             sst2_hub, sst2_repo)
 
 WARNING = (f"No model was supplied, defaulted to {SST2} and revision {PINNED}.\n"
            "Using a pipeline without specifying a model name and revision in production is not recommended.")
@@ -71,10 +72,35 @@ def test_cached_default_model_loads_offline_with_no_request(sst2_hub, monkeypatc
     assert len(sst2_hub.requests) == served
 
 
-def test_default_model_out_of_reach_says_how_to_get_a_model(sst2_hub, monkeypatch):
+def test_default_model_out_of_reach_falls_back_to_the_embedded_model(sst2_hub, monkeypatch, tmp_path):
+    """Offline with nothing cached: the embedded model answers, with a warning naming it."""
+    import leanformers.embedded
+    from leanformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    stand_in = str(save_sst2_checkpoint(tmp_path, seed=3))  # the real embedded model is the fine-tuning issue's
+    monkeypatch.setattr(leanformers.embedded, "load_embedded", lambda dtype=None: (
+        AutoModelForSequenceClassification.from_pretrained(stand_in), AutoTokenizer.from_pretrained(stand_in)))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with Messages("leanformers.pipelines") as warnings:
+        classifier = pipeline("sentiment-analysis")
+    assert warnings[0] == WARNING
+    assert any(leanformers.embedded.EMBEDDED_NAME in message and SST2 in message for message in warnings[1:])
+    reference = transformers.pipeline("sentiment-analysis", model=stand_in)
+    assert_same(classifier([QUICKTOUR_TEXT, "Fine."]), reference([QUICKTOUR_TEXT, "Fine."]))
+    assert sst2_hub.requests == []
+
+
+def test_default_model_and_embedded_model_out_of_reach_says_how_to_get_a_model(sst2_hub, monkeypatch):
+    import leanformers.embedded
+
+    def unavailable(dtype=None):
+        raise leanformers.embedded.EmbeddedModelUnavailable("the embedded adapter is not installed")
+
+    monkeypatch.setattr(leanformers.embedded, "load_embedded", unavailable)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # and nothing cached
     with pytest.raises(OSError, match=r"(?s)default model .*714eb0f.* could not be loaded.*No embedded offline "
-                                      r"model.*model=.*leanformers download .* --revision 714eb0f"):
+                                      r"model.*adapter is not installed.*model=.*leanformers download .* "
+                                      r"--revision 714eb0f"):
         pipeline("sentiment-analysis")
     assert sst2_hub.requests == []
 
