@@ -4,8 +4,9 @@ The checkpoint has GPT-2 small's shape (12 layers, 768 wide, 12 heads, 50,257 to
 random weights from a fixed seed, built and saved by transformers (no pretrained GPT-2 can be had
 offline). Each case generates 64 new tokens greedily (no eos, so every row runs to the end) from
 16-token prompts, batch 1 and batch 8 (left-padded to different lengths), and is timed as the median of
-`--repeats` runs after one warm-up. Token ids must be identical. Prints JSON: tokens/s of both
-libraries and the ratio leanformers / transformers (target >= 1.0), and writes it to --output if given.
+`--repeats` runs after one warm-up, the two libraries alternating run by run. Token ids must be identical.
+Prints JSON: tokens/s of both libraries and the ratio leanformers / transformers (target >= 1.0), and
+writes it to --output if given.
 
 Usage: python benchmarks/generation.py [--repeats 3] [--new-tokens 64] [--output FILE] [--device cpu]
 """
@@ -14,9 +15,15 @@ import argparse
 import json
 import logging
 import statistics
+import sys
 import tempfile
 import time
 import warnings
+from pathlib import Path
+
+# this folder comes first on sys.path when the script runs, and benchmarks/tokenizers.py would shadow the
+# tokenizers package that transformers imports
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 SEED = 0
 PROMPT_LENGTH = 16
@@ -43,23 +50,26 @@ def prompts(batch_size):
     return input_ids.masked_fill(mask == 0, 0), mask
 
 
-def time_generate(model, input_ids, mask, new_tokens, repeats, device):
+def time_both(models, input_ids, mask, new_tokens, repeats, device):
+    """Median seconds of each model's generate(), the two alternating run by run so that a change in the
+    machine's load hits both alike; and each model's output ids."""
     import torch
 
     input_ids, mask = input_ids.to(device), mask.to(device)
     kwargs = dict(attention_mask=mask, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
                   eos_token_id=None, pad_token_id=0)
-    out = model.generate(input_ids, **kwargs)  # warm-up
-    times = []
+    outputs = [model.generate(input_ids, **kwargs).cpu() for model in models]  # warm-up
+    times = [[] for _ in models]
     for _ in range(repeats):
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        out = model.generate(input_ids, **kwargs)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return out.cpu(), statistics.median(times)
+        for model, spent in zip(models, times):
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            model.generate(input_ids, **kwargs)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            spent.append(time.perf_counter() - start)
+    return outputs, [statistics.median(spent) for spent in times]
 
 
 def main():
@@ -87,8 +97,8 @@ def main():
         ours = leanformers.GPT2LMHeadModel.from_pretrained(folder).to(args.device).eval()
         for batch_size in args.batch_sizes:
             input_ids, mask = prompts(batch_size)
-            expected, t_theirs = time_generate(theirs, input_ids, mask, args.new_tokens, args.repeats, args.device)
-            got, t_ours = time_generate(ours, input_ids, mask, args.new_tokens, args.repeats, args.device)
+            (expected, got), (t_theirs, t_ours) = time_both((theirs, ours), input_ids, mask, args.new_tokens,
+                                                            args.repeats, args.device)
             tokens = batch_size * args.new_tokens
             results["cases"].append({
                 "batch_size": batch_size,
