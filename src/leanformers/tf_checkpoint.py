@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 TF_WEIGHTS_NAME = "tf_model.h5"
-# PyTorch weight -> TF leaf name, by the kind of layer holding it
+# TF leaf name (by the kind of Keras layer holding it) -> PyTorch parameter name
 _LEAF_TO_PT = {"kernel": "weight", "gamma": "weight", "beta": "bias", "embeddings": "weight", "weight": "weight",
                "bias": "bias"}
 
