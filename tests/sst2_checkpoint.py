@@ -10,6 +10,7 @@ then a main branch with other labels); `one_torch_thread` for modules that run p
 """
 
 import json
+import os
 import random
 import shutil
 from pathlib import Path
@@ -19,7 +20,8 @@ from huggingface_hub import constants
 
 from hub_server import HubRepo, TestHub
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# LEANFORMERS_SHARED_DATA points elsewhere where ../shared/data is not beside the repository (a GPU machine)
+DATA = Path(os.environ.get("LEANFORMERS_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 UNCASED_VOCAB = DATA / "vocab" / "bert-base-uncased" / "vocab.txt"
 
 # config.json of the default model, with its sizes shrunk (dim, hidden_dim, n_heads, n_layers)
