@@ -172,6 +172,7 @@ class AddedVocabulary:
     def __init__(self):
         self.tokens = {}  # id -> AddedToken
         self.ids = {}     # content -> id
+        self.text = {}   # id -> token string (normalized tokens show their normalized content)
         self._raw_pattern = None
         self._normalized_pattern = None
 
@@ -186,6 +187,7 @@ class AddedVocabulary:
         self._raw_pattern = _added_pattern(raw, lambda s: s, self.ids)
         norm = normalizer.normalize_str if normalizer is not None else (lambda s: s)
         self._normalized_pattern = _added_pattern(normed, norm, self.ids)
+        self.text = {i: norm(t.content) if t.normalized else t.content for i, t in self.tokens.items()}
 
     def split(self, text, normalized):
         """Cut `text` around added tokens: a list of (text, start, end, added_id), where
@@ -219,7 +221,8 @@ def _added_pattern(tokens, norm, ids):
         return None
     alternatives, group_ids = [], [None]
     firsts = {norm(t.content)[:1] for t in tokens}
-    for t in sorted(tokens, key=lambda t: -len(norm(t.content))):
+    # the longest wins at a position; between equal texts, the smallest id
+    for t in sorted(tokens, key=lambda t: (-len(norm(t.content)), ids[t.content])):
         body = re.escape(norm(t.content))
         if t.single_word:
             body = rf"(?<!\w){body}(?!\w)"
@@ -245,20 +248,24 @@ class Tokenizer:
 
     # ---- vocabulary -------------------------------------------------------------------
     def add_tokens(self, tokens):
-        """Add AddedToken objects; a content already known keeps its id. Returns the
-        number of new ids."""
-        added = 0
+        """Add AddedToken objects. A content already added keeps its id (its flags are
+        replaced); a content of the model's vocabulary keeps the model's id. Returns how
+        many of `tokens` changed the added vocabulary, as the reference counts."""
+        changed = 0
         for token in tokens:
-            if token.content in self.added.ids:
-                self.added.add(token, self.added.ids[token.content])  # update flags
+            token_id = self.added.ids.get(token.content)
+            if token_id is not None:
+                if self.added.tokens[token_id] != token:
+                    self.added.add(token, token_id)
+                    changed += 1
                 continue
             token_id = self.model.token_to_id(token.content)
             if token_id is None:
                 token_id = self.get_vocab_size(with_added_tokens=True)
-                added += 1
             self.added.add(token, token_id)
+            changed += 1
         self.refresh()
-        return added
+        return changed
 
     def refresh(self):
         """Recompile added-token matching (after changing tokens or the normalizer)."""
@@ -277,8 +284,8 @@ class Tokenizer:
         return token_id if token_id is not None else self.model.token_to_id(token)
 
     def id_to_token(self, token_id):
-        token = self.added.tokens.get(token_id)
-        return token.content if token is not None else self.model.id_to_token(token_id)
+        token = self.added.text.get(token_id)
+        return token if token is not None else self.model.id_to_token(token_id)
 
     def get_vocab(self, with_added_tokens=True):
         vocab = dict(self.model.get_vocab())
@@ -408,7 +415,7 @@ class Tokenizer:
             if added is not None:
                 if skip_special_tokens and added.special:
                     continue
-                tokens.append(added.content)
+                tokens.append(self.added.text[token_id])
             else:
                 token = self.model.id_to_token(token_id)
                 if token is not None:

@@ -36,6 +36,25 @@ _WHITESPACE_RANGES = "9-d 20 85 a0 1680 2000-200a 2028-2029 202f 205f 3000"
 _CJK_RANGES = "3400-4dbf 4e00-9fff f900-faff 20000-2a6df 2a700-2b81f 2b920-2ceaf 2f800-2fa1f"
 # format characters newer than the reference's tables, which it therefore keeps
 _KEPT_FORMAT_CHARS = frozenset("\u0890\u0891\u08e2\U000110cd" + "".join(map(chr, range(0x13430, 0x13439))))
+# combining marks (Mn) in Python's tables that the reference's accent stripping keeps,
+# and one it strips that Python calls Mc
+_KEPT_MARKS = (
+    "7fd 898-89f 8ca-8e1 9fe afa-aff b55 c04 c3c d00 d3b-d3c d81 eba 180f 1885-1886 1abf-1ace 1df6-1dfb a82c a8c5 "
+    "a8ff a9bd 10d24-10d27 10eab-10eac 10f46-10f50 10f82-10f85 11070 11073-11074 110c2 111c9 111cf 1123e 1133b "
+    "11438-1143f 11442-11444 11446 1145e 1182f-11837 11839-1183a 1193b-1193c 1193e 11943 119d4-119d7 119da-119db "
+    "119e0 11a01-11a0a 11a33-11a38 11a3b-11a3e 11a47 11a51-11a56 11a59-11a5b 11a8a-11a96 11a98-11a99 11c30-11c36 "
+    "11c38-11c3d 11c3f 11c92-11ca7 11caa-11cb0 11cb2-11cb3 11cb5-11cb6 11d31-11d36 11d3a 11d3c-11d3d 11d3f-11d45 "
+    "11d47 11d90-11d91 11d95 11d97 11ef3-11ef4 16f4f 16fe4 1cf00-1cf2d 1cf30-1cf46 1e000-1e006 1e008-1e018 "
+    "1e01b-1e021 1e023-1e024 1e026-1e02a 1e130-1e136 1e2ae 1e2ec-1e2ef 1e944-1e94a"
+)
+_DROPPED_MARKS = frozenset("\u1734")
+_NOT_DECOMPOSED = frozenset("\U00011938")  # its decomposition is newer than the reference's tables
+# lower-case mappings the reference has (newer Unicode) for characters Python's tables leave alone
+_EXTRA_LOWER = {
+    **{chr(c): chr(c + 0x20) for c in range(0x10D50, 0x10D66)}, **{chr(c): chr(c + 0x1B) for c in range(0x16EA0, 0x16EB9)},
+    "\u1c89": "\u1c8a", "\ua7cb": "\u0264", "\ua7cc": "\ua7cd", "\ua7ce": "\ua7cf", "\ua7d2": "\ua7d3",
+    "\ua7d4": "\ua7d5", "\ua7da": "\ua7db", "\ua7dc": "\u019b",
+}
 
 
 def _char_class(ranges):
@@ -49,8 +68,15 @@ def _char_class(ranges):
 
 
 _CJK = re.compile(f"[{_char_class(_CJK_RANGES)}]")
+_KEPT_MARK_CHARS = frozenset(
+    chr(cp) for item in _KEPT_MARKS.split() for lo, _, hi in [item.partition("-")]
+    for cp in range(int(lo, 16), int(hi or lo, 16) + 1))
+
+
+def _is_stripped_mark(c):
+    return (unicodedata.category(c) == "Mn" and c not in _KEPT_MARK_CHARS) or c in _DROPPED_MARKS
 # control characters removed by clean_text on ASCII text (tab, newline, return are whitespace)
-_ASCII_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _ASCII_CLEAN = {**{c: None for c in range(32) if c not in (9, 10, 13)}, 0x7F: None, 9: " ", 10: " ", 13: " "}
 # whitespace that clean_text maps to a space (the rest of White_Space is control, so removed)
 _CLEAN_SPACES = frozenset("\t\n\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
@@ -110,9 +136,10 @@ class BertNormalizer:
         if self.handle_chinese_chars and _CJK.match(c):
             c = f" {c} "
         if self._strip:
-            c = "".join(ch for ch in unicodedata.normalize("NFD", c) if unicodedata.category(ch) != "Mn")
+            decomposed = c if c in _NOT_DECOMPOSED else unicodedata.normalize("NFD", c)
+            c = "".join(ch for ch in decomposed if not _is_stripped_mark(ch))
         if self.lowercase:
-            c = "".join(ch.lower() for ch in c)
+            c = "".join(_EXTRA_LOWER.get(ch) or ch.lower() for ch in c)
         return c
 
     def to_dict(self):
