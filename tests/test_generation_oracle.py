@@ -113,3 +113,13 @@ def test_bos_start_without_prompt(tmp_path):
     _assert_equal_ids(theirs.generate(max_new_tokens=5), ours.generate(max_new_tokens=5))
     assert torch.equal(ours.generate(torch.zeros(1, 0, dtype=torch.long), max_new_tokens=5),
                        ours.generate(max_new_tokens=5))  # an empty prompt starts from bos too
+
+
+def test_sampling_with_a_generator(pair):
+    """`generator=` draws from a given torch.Generator instead of the global RNG: the same seed, the same ids."""
+    _, ours, batch = pair
+    runs = [ours.generate(**batch, max_new_tokens=8, do_sample=True, generator=torch.Generator().manual_seed(11))
+            for _ in range(2)]
+    torch.manual_seed(0)
+    global_rng = ours.generate(**batch, max_new_tokens=8, do_sample=True)
+    assert torch.equal(runs[0], runs[1]) and runs[0].shape == global_rng.shape

@@ -7,9 +7,7 @@ the machinery around them: each step is one forward over the new token with the 
 the last position only, and the processors as plain functions of (ids, scores).
 """
 
-import copy
 import json
-import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +17,6 @@ import torch.nn.functional as F
 
 from .hub import pop_hub_kwargs, resolve_file
 from .outputs import ModelOutput
-
-logger = logging.getLogger(__name__)
 
 GENERATION_CONFIG_NAME = "generation_config.json"
 
@@ -173,7 +169,8 @@ class GenerationConfig:
             with open(path, encoding="utf-8") as f:
                 values = json.load(f)
         except json.JSONDecodeError as err:
-            raise ValueError(f"{path} is not valid JSON ({err}); fix it or delete it to use the model's defaults.") from None
+            raise ValueError(f"{path} is not valid JSON ({err}); fix it or delete it to use the model's "
+                             "defaults.") from None
         if not isinstance(values, dict):
             raise ValueError(f"{path} must hold a JSON object of generation settings, got {type(values).__name__}.")
         values.pop("transformers_version", None)
@@ -337,8 +334,8 @@ class GenerationMixin:
 
     @torch.inference_mode()
     def generate(self, input_ids=None, attention_mask=None, generation_config=None, generator=None, **kwargs):
-        """Settings come from the keyword arguments, then `generation_config`, then the model's
-        generation_config.json, then `DEFAULTS`. `generator`: a torch.Generator for sampling (the global RNG,
+        """Each setting comes from the keyword arguments, else `generation_config`, else the model's
+        generation_config.json (or its config), else `DEFAULTS`. `generator`: a torch.Generator for sampling (the global RNG,
         as transformers, when None)."""
         gc = self._settings(generation_config, kwargs)
         # no max_length anywhere: transformers' default of 20 new tokens (within the model's positions) applies
@@ -387,7 +384,9 @@ class GenerationMixin:
     # ----------------------------------------------------------------- settings
 
     def _settings(self, generation_config, kwargs):
-        gc = copy.deepcopy(generation_config if generation_config is not None else self.generation_config)
+        gc = GenerationConfig(**self.generation_config.to_dict())
+        if generation_config is not None:
+            gc.update(**generation_config.to_dict())
         unknown = [key for key in kwargs if key not in DEFAULTS]
         if unknown:
             raise ValueError(f"generate() got unknown arguments {unknown}; generation settings are "
