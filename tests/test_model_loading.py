@@ -241,3 +241,13 @@ def test_sinusoidal_position_table_matches_transformers():
     ours = leanformers.DistilBertModel(leanformers.DistilBertConfig(**kwargs))
     theirs = transformers.DistilBertModel(transformers.DistilBertConfig(**kwargs))
     assert max_abs_diff(ours.embeddings.position_embeddings.weight, theirs.embeddings.position_embeddings.weight) <= 1e-6
+
+
+def test_config_argument_as_object_or_folder(tmp_path):
+    build_transformers_model("bert", "ForTokenClassification", "h32-l2", num_labels=5).save_pretrained(tmp_path / "m")
+    config = leanformers.BertConfig.from_pretrained(tmp_path / "m", num_labels=7)
+    config.save_pretrained(tmp_path / "c")
+    for given in (config, tmp_path / "c", str(tmp_path / "c")):
+        model = leanformers.BertForTokenClassification.from_pretrained(tmp_path / "m", config=given,
+                                                                       ignore_mismatched_sizes=True)
+        assert model.classifier.out_features == 7

@@ -118,9 +118,10 @@ class PreTrainedModel(nn.Module):
         path = pretrained_model_name_or_path
         hub_kwargs = pop_hub_kwargs(kwargs)
         from_tf = kwargs.pop("from_tf", False)
-        if config is None:
-            config = cls.config_class.from_dict(_read_json(resolve_file(path, CONFIG_NAME, **hub_kwargs)))
-            config.name_or_path = str(path)
+        if config is None or isinstance(config, (str, os.PathLike)):  # a folder (or hub name) holding config.json
+            config_path = path if config is None else config
+            config = cls.config_class.from_dict(_read_json(resolve_file(config_path, CONFIG_NAME, **hub_kwargs)))
+            config.name_or_path = str(config_path)
         # keyword arguments naming a config attribute override it (num_labels=10, output_attentions=True, ...)
         model_kwargs = {}
         for key, value in kwargs.items():
