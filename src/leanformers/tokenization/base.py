@@ -123,11 +123,9 @@ class PreTrainedTokenizer:
 
     @property
     def all_special_tokens(self):
-        tokens = [str(self._special[k]) for k in SPECIAL_TOKENS_ATTRIBUTES if self._special.get(k) is not None]
-        for t in self._extra_special:
-            if str(t) not in tokens:
-                tokens.append(str(t))
-        return tokens
+        # each token once, in attribute order (RoBERTa's <s> is both bos and cls), as transformers
+        named = [self._special[k] for k in SPECIAL_TOKENS_ATTRIBUTES if self._special.get(k) is not None]
+        return list(dict.fromkeys(str(t) for t in named + self._extra_special))
 
     @property
     def all_special_ids(self):

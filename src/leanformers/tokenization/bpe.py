@@ -75,17 +75,44 @@ def _gpt2_pattern(letters, numbers, space):
                       rf"|[{space}]+(?![^{space}])|[{space}]+")
 
 
-# The pattern is written with \p{L}, \p{N} and \s, whose members change with the Unicode
-# version; _unicode_classes holds them as the reference sees them, so that new letters
-# split the same way. ASCII text, the common case, takes the same pattern with small
-# classes, which the regex engine runs about 4x faster.
-GPT2_PATTERN = _gpt2_pattern(_unicode_classes.LETTERS, _unicode_classes.NUMBERS, _unicode_classes.WHITESPACE)
+# The reference writes the pattern with \p{L}, \p{N} and \s, whose members change with the
+# Unicode version; _unicode_classes holds them as the reference sees them, so that new
+# letters split the same way. The regex engine looks a character up in a class of
+# code points below U+10000 in one step, but tests astral ranges one by one, so:
+# ASCII text (the common case) takes tiny classes, other text the BMP classes, and
+# astral characters (emoji, rare CJK) are first replaced by a BMP stand-in of their class.
+_U = _unicode_classes
 GPT2_PATTERN_ASCII = _gpt2_pattern("A-Za-z", "0-9", r"\t\n\x0b\x0c\r ")
+GPT2_PATTERN_BMP = _gpt2_pattern(_U.LETTERS, _U.NUMBERS, _U.WHITESPACE)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL_LETTER = re.compile(f"[{_U.LETTERS_ASTRAL}]")
+_ASTRAL_NUMBER = re.compile(f"[{_U.NUMBERS_ASTRAL}]")
+_astral_stand_ins = {}
+
+
+def _astral_stand_in(match):
+    # 'a' for a letter (no contraction starts with it), '0' for a number, a private-use
+    # character (a symbol) for the rest; no astral character is whitespace
+    c = match.group()
+    stand_in = _astral_stand_ins.get(c)
+    if stand_in is None:
+        stand_in = "a" if _ASTRAL_LETTER.match(c) else "0" if _ASTRAL_NUMBER.match(c) else "\ue000"
+        _astral_stand_ins[c] = stand_in
+    return stand_in
 
 
 def gpt2_split(text):
     """Cut text into GPT-2 pieces; the pieces concatenate back to `text`."""
-    return GPT2_PATTERN_ASCII.findall(text) if text.isascii() else GPT2_PATTERN.findall(text)
+    if text.isascii():
+        return GPT2_PATTERN_ASCII.findall(text)
+    stand_in, n_astral = _ASTRAL.subn(_astral_stand_in, text)
+    if not n_astral:
+        return GPT2_PATTERN_BMP.findall(text)
+    pieces, pos = [], 0  # the stand-ins keep every length: cut `text` at the same places
+    for piece in GPT2_PATTERN_BMP.findall(stand_in):
+        pieces.append(text[pos:pos + len(piece)])
+        pos += len(piece)
+    return pieces
 
 
 # Rust's char::is_whitespace (the White_Space property): what trimming treats as space
@@ -368,6 +395,7 @@ class BPE:
             raise BPEError(f"The unk_token {unk_token!r} of {source!r} is not in its vocabulary; add it or drop it.")
         self.unk_token = unk_token
         self.byte_level = byte_level
+        self.options = options  # tokenizer.json's values of the neutral options, written back as read
 
     @classmethod
     def from_files(cls, vocab_file, merges_file, **kwargs):
@@ -461,7 +489,7 @@ class BPE:
     def to_dict(self):
         return {"type": "BPE", "dropout": None, "unk_token": self.unk_token, "continuing_subword_prefix": "",
                 "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
-                "vocab": self.vocab, "merges": [list(m) for m in self.merges]}
+                **self.options, "vocab": self.vocab, "merges": [list(m) for m in self.merges]}
 
     @classmethod
     def from_dict(cls, spec, source="tokenizer.json"):

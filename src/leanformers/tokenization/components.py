@@ -184,7 +184,7 @@ class Whitespace(RegexSplit):
     """Words of word characters, or runs of other non-space characters."""
 
     def __init__(self):
-        super().__init__(r"\w+|[^\w\s]+", behavior="isolated", invert=True)
+        super().__init__(r"\w+|[^\w\s]+", behavior="removed", invert=True)  # keeps only the matches
 
     def split(self, text):
         return self.pattern.findall(text)
@@ -192,7 +192,7 @@ class Whitespace(RegexSplit):
 
 class WhitespaceSplit(RegexSplit):
     def __init__(self):
-        super().__init__(r"\S+", behavior="isolated", invert=True)
+        super().__init__(r"\S+", behavior="removed", invert=True)
 
     def split(self, text):
         return text.split()
