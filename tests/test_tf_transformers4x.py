@@ -2,6 +2,7 @@
 with transformers 4.57.6 and tf-keras) load in leanformers' TF models and, with from_tf=True, in its PyTorch
 models, giving transformers 4.x's outputs: logits (or last hidden state), every hidden state and attention."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 import torch
 
 tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed: pip install -e '.[test,tf]'")
+import h5py  # noqa: E402  (comes with TensorFlow)
 
 import leanformers  # noqa: E402
 
@@ -62,3 +64,26 @@ def test_tf_auto_picks_the_class_of_a_4x_checkpoint():
     assert type(model).__name__ == "TFDistilBertForSequenceClassification"
     _, batch, data = fixture("distilbert_seqcls")
     np.testing.assert_allclose(model(**batch).logits.numpy(), data["main"], atol=TOL, rtol=0)
+
+
+def h5_layout(filename):
+    """Root attributes, top-level layers in order and, for each, its weights by full name with shape and dtype.
+    Weightless layers (dropout) get numbered names from Keras (dropout_7) that vary between runs. The order of the
+    weights inside a layer is left out: transformers reads them by name, and its TF RoBERTa built its encoder
+    before its embeddings, so that order differs from BERT's for no reason a reader sees."""
+    def plain(name):
+        return re.sub(r"^dropout_\d+$", "dropout", name)
+
+    with h5py.File(filename, "r") as f:
+        layers = [str(name) for name in f.attrs["layer_names"]]
+        weights = {plain(layer): {str(name): (f[layer][name].shape, f[layer][name].dtype)
+                                  for name in f[layer].attrs["weight_names"]} for layer in layers}
+        return str(f.attrs["backend"]), [plain(layer) for layer in layers], weights
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_leanformers_writes_the_layout_transformers_4x_wrote(tmp_path, name):
+    architecture, _, _ = fixture(name)
+    getattr(leanformers, "TF" + architecture).from_pretrained(FIXTURES / name).save_pretrained(tmp_path)
+    assert h5_layout(tmp_path / "tf_model.h5") == h5_layout(FIXTURES / name / "tf_model.h5")
+    assert leanformers.AutoConfig.from_pretrained(tmp_path).architectures == [architecture]
