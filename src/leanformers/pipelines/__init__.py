@@ -1,8 +1,9 @@
 """`pipeline(task, model=...)`: a tokenizer, a model and the pre/post-processing of a task in one call.
 
-Only text classification ("sentiment-analysis" is its alias) exists. This module imports nothing
-heavy, so `from leanformers import pipeline` stays cheap; torch, the model and the tokenizer load
-when a pipeline is built.
+TASKS maps each task to its pipeline class, model class and default model (those of transformers);
+TASK_ALIASES adds the other names ("sentiment-analysis" is text classification). This module imports
+nothing heavy, so `from leanformers import pipeline` stays cheap; torch, the model and the tokenizer
+load when a pipeline is built.
 """
 
 import logging
@@ -150,11 +151,17 @@ def _load_model(spec, name, config, dtype, hub_kwargs, model_kwargs):
             config, **hub_kwargs)
     if config is not None:
         model_kwargs["config"] = config
-    if isinstance(dtype, str) and dtype != "auto":
-        import torch  # a dtype by name ("float16") becomes the torch dtype it names
+    return getattr(models, spec.auto_model).from_pretrained(name, dtype=_torch_dtype(dtype), **hub_kwargs,
+                                                             **model_kwargs)
 
-        dtype = getattr(torch, dtype)
-    return getattr(models, spec.auto_model).from_pretrained(name, dtype=dtype, **hub_kwargs, **model_kwargs)
+
+def _torch_dtype(dtype):
+    """A dtype by name ("float16") -> the torch dtype it names; "auto", None and torch dtypes pass."""
+    if isinstance(dtype, str) and dtype != "auto":
+        import torch
+
+        return getattr(torch, dtype)
+    return dtype
 
 
 def _infer_task(model, config, hub_kwargs):
@@ -174,11 +181,7 @@ def _infer_task(model, config, hub_kwargs):
 
 
 def _load_embedded(dtype):
-    if isinstance(dtype, str) and dtype != "auto":
-        import torch
-
-        dtype = getattr(torch, dtype)
-    return import_module("leanformers.embedded").load_embedded(dtype=None if dtype == "auto" else dtype)
+    return import_module("leanformers.embedded").load_embedded(dtype=None if dtype == "auto" else _torch_dtype(dtype))
 
 
 def _embedded_fallback(spec, revision, dtype, err):
