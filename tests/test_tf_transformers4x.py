@@ -1,6 +1,7 @@
 """tf_model.h5 files written by transformers 4.x itself (tests/fixtures/tf4x, made by make_fixtures.py there
 with transformers 4.57.6 and tf-keras) load in leanformers' TF models and, with from_tf=True, in its PyTorch
-models, giving transformers 4.x's outputs: logits (or last hidden state), every hidden state and attention."""
+models, giving transformers 4.x's outputs: logits (or last hidden state), every hidden state and attention; and
+leanformers' save_pretrained writes the layout those files have."""
 
 import re
 from pathlib import Path

@@ -31,7 +31,7 @@ class TFBertEmbeddings(Block):
         x = inputs.get("inputs_embeds")
         if x is None:
             x = self.word_embeddings(inputs["input_ids"])  # (B, T, C)
-        B, T = tf.shape(x)[0], x.shape[1] if x.shape[1] is not None else tf.shape(x)[1]
+        B, T = tf.shape(x)[0], x.shape[1] or tf.shape(x)[1]  # the static length when known (checked against limits)
         position_ids = inputs.get("position_ids")
         if position_ids is None:
             position_ids = self.make_position_ids(inputs.get("input_ids"), B, T)

@@ -24,7 +24,7 @@ class TFEmbeddings(Block):
             x = self.word_embeddings(inputs["input_ids"])  # (B, T, C)
         position_ids = inputs.get("position_ids")
         if position_ids is None:
-            T = x.shape[1] if x.shape[1] is not None else tf.shape(x)[1]
+            T = x.shape[1] or tf.shape(x)[1]  # the static length when known (checked against the limit)
             check_length(T, self.position_embeddings.table.shape[0])
             position_ids = tf.range(T)[None, :]  # (1, T)
         return self.dropout(self.LayerNorm(x + self.position_embeddings(position_ids)), training=training)
