@@ -148,7 +148,8 @@ def main():
                 "leanformers": cold_start("leanformers", folder, args.repeats, args.threads)}
 
     report = {
-        "checkpoint": args.checkpoint or "all-MiniLM-L6-v2 + 2-label head (transformers init, torch.manual_seed(0))",
+        "checkpoint": "all-MiniLM-L6-v2 + 2-label head (transformers init, torch.manual_seed(0))"
+                      + (f", prebuilt in {args.checkpoint}" if args.checkpoint else ""),
         "texts": len(texts),
         "text_source": source,
         "words_per_text_mean": statistics.mean(len(t.split()) for t in texts),
@@ -170,6 +171,17 @@ def main():
             "int8_vs_transformers_default": compare(int8, ref),
         },
         "cold_start_seconds": cold,
+    }
+    ratios, agreement = report["ratios"], report["agreement"]
+    fp32_same = agreement["fp32_vs_transformers_default"]
+    report["targets_met"] = {
+        "fp32 >= 2.2x transformers default": ratios["fp32_vs_transformers_default"] >= 2.2,
+        "fp32 >= 1.8x transformers batch_size=32": ratios["fp32_vs_transformers_batch32"] >= 1.8,
+        "fp32 labels identical, scores within 1e-5": fp32_same["labels_equal_fraction"] == 1.0
+                                                      and fp32_same["max_score_diff"] <= 1e-5,
+        "int8 >= 3x transformers default": ratios["int8_vs_transformers_default"] >= 3.0,
+        "int8 labels >= 99% equal": agreement["int8_vs_transformers_default"]["labels_equal_fraction"] >= 0.99,
+        "cold start <= 0.4x transformers": ratios["cold_start_leanformers_over_transformers"] <= 0.4,
     }
     text = json.dumps(report, indent=2)
     print(text)
