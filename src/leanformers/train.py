@@ -174,19 +174,16 @@ def fit(model, train_dataset, eval_dataset=None, *, tokenizer, epochs=1, batch_s
         raise ValueError("The model has no trainable parameters (all have requires_grad=False).")
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
               {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]  # no decay on biases, norms
-    optimizer = torch.optim.AdamW(groups, lr=learning_rate, fused=device.type == "cuda" or None)
-    warmup = math.ceil(warmup_ratio * len(schedule))
+    optimizer = torch.optim.AdamW(groups, lr=learning_rate, fused=True if device.type == "cuda" else None)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: step / warmup if step < warmup else max(0.0, (len(schedule) - step) /
-                                                                        max(1, len(schedule) - warmup)))
+        optimizer, _warmup_then_decay(math.ceil(warmup_ratio * len(schedule)), len(schedule)))
     run = {"step": 0, "history": [], "best": None, "fingerprint": [len(train), epochs, batch_size, seed]}
     if resume:
         _load_state(os.path.join(output_dir, "last"), model, optimizer, scheduler, run)
 
     bar = _progress_bar(len(schedule), run["step"], progress)
     pad_id = model.config.pad_token_id or 0
-    losses, start = [], time.perf_counter()
-    seen = 0
+    losses, seen, start = [], 0, time.perf_counter()
     for step in range(run["step"], len(schedule)):
         batch = collate([train[i] for i in schedule[step]], pad_id, device)
         with _autocast(device if bf16 else None):
@@ -270,6 +267,11 @@ def _load_state(folder, model, optimizer, scheduler, run):
     scheduler.load_state_dict(state["scheduler"])
     torch.set_rng_state(state["rng"])  # dropout continues with the masks an uninterrupted run would draw
     run.update(state["run"])
+
+
+def _warmup_then_decay(warmup, total):
+    """The learning-rate factor at each step: 0 -> 1 over `warmup` steps, then linearly down to 0 at `total`."""
+    return lambda step: step / warmup if step < warmup else max(0.0, (total - step) / max(1, total - warmup))
 
 
 def _check_hyperparameters(epochs, batch_size, learning_rate, weight_decay, warmup_ratio, max_grad_norm, eval_every):
