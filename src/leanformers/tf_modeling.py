@@ -32,6 +32,9 @@ from .tf_checkpoint import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_w
 
 logger = logging.getLogger(__name__)
 
+if int(keras.__version__.split(".")[0]) < 3:
+    raise ImportError(f"The TF models of leanformers need Keras 3 (TensorFlow 2.16 or newer), but Keras "
+                      f"{keras.__version__} is installed. Upgrade with: pip install 'leanformers[tf]'.")
 if keras.backend.backend() != "tensorflow":
     raise ImportError(f"The TF models of leanformers need Keras' TensorFlow backend, but KERAS_BACKEND is "
                       f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=tensorflow.")
