@@ -142,7 +142,7 @@ def split_heads(x, n_head):
 
 
 def check_length(seq_len, limit):
-    if isinstance(seq_len, int) and seq_len > limit:  # a length unknown while tracing is left to tf.gather, which fails
+    if isinstance(seq_len, int) and seq_len > limit:  # unknown while tracing: tf.gather fails instead
         raise ValueError(
             f"input_ids has sequence length {seq_len}, but the model has position embeddings for {limit} tokens "
             f"(max_position_embeddings). Truncate the input, e.g. tokenizer(..., truncation=True, max_length={limit})."
