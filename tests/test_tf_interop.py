@@ -88,7 +88,7 @@ def test_pt_checkpoint_to_tf_and_back(tmp_path, arch, head):
 
 @pytest.mark.parametrize("arch", ["bert", "distilbert", "roberta"])
 def test_leanformers_checkpoint_through_tf_auto_classes(tmp_path, arch):
-    """A checkpoint saved by leanformers (PyTorch), loaded by TFAuto with from_pt, saved, loaded by Auto with from_tf."""
+    """A checkpoint saved by leanformers (PyTorch), loaded by TFAuto with from_pt, saved, loaded by Auto (from_tf)."""
     build_transformers_model(arch, "ForSequenceClassification", "h16-l1", seed=5, num_labels=3).save_pretrained(
         tmp_path / "hf")
     pt_model = leanformers.AutoModelForSequenceClassification.from_pretrained(tmp_path / "hf")
@@ -130,9 +130,11 @@ def test_h5_layout_is_transformers_4x(tmp_path, arch, head):
     word = f"{model_name}/{prefix}/embeddings/word_embeddings/weight:0"
     assert names[word] == (99, 16)
     assert names[f"{model_name}/{prefix}/embeddings/position_embeddings/embeddings:0"] == (40, 16)
-    block = "transformer/layer_._0/attention/q_lin" if arch == "distilbert" else "encoder/layer_._0/attention/self/query"
+    if arch == "distilbert":
+        block, norm = "transformer/layer_._0/attention/q_lin", "transformer/layer_._0/sa_layer_norm"
+    else:
+        block, norm = "encoder/layer_._0/attention/self/query", "encoder/layer_._0/attention/output/LayerNorm"
     assert names[f"{model_name}/{prefix}/{block}/kernel:0"] == (16, 16)
-    norm = "transformer/layer_._0/sa_layer_norm" if arch == "distilbert" else "encoder/layer_._0/attention/output/LayerNorm"
     assert f"{model_name}/{prefix}/{norm}/gamma:0" in names and f"{model_name}/{prefix}/{norm}/beta:0" in names
     # every PyTorch parameter has exactly one TF weight, with the shape transposed for Dense kernels
     pt_state = getattr(leanformers, PREFIX[arch] + head).from_pretrained(tmp_path / "pt").state_dict()
