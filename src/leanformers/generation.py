@@ -25,19 +25,38 @@ GENERATION_CONFIG_NAME = "generation_config.json"
 
 
 class DynamicCache:
-    """Keys and values of the tokens seen so far: one (B, H, T, D) pair per layer, grown by concatenation."""
+    """Keys and values of the tokens seen so far: one (B, H, T, D) pair per layer. They grow by concatenation;
+    with a `capacity` (generate() knows the final length) they are written into buffers allocated once, which
+    saves copying the whole cache at every step."""
 
-    def __init__(self):
-        self.keys, self.values = [], []
+    def __init__(self, capacity=None):
+        self.capacity = capacity
+        self.keys, self.values = [], []  # the filled part (views of the buffers when preallocated)
+        self._buffers = []  # per layer, (keys, values) of `capacity` positions
 
     def update(self, key, value, layer):
         """Append this step's key/value (B, H, t, D) for `layer` and return the layer's full key/value."""
-        if layer == len(self.keys):
-            self.keys.append(key)
-            self.values.append(value)
-        else:
-            self.keys[layer] = torch.cat([self.keys[layer], key], dim=2)
-            self.values[layer] = torch.cat([self.values[layer], value], dim=2)
+        if self.capacity is None:
+            if layer == len(self.keys):
+                self.keys.append(key)
+                self.values.append(value)
+            else:
+                self.keys[layer] = torch.cat([self.keys[layer], key], dim=2)
+                self.values[layer] = torch.cat([self.values[layer], value], dim=2)
+            return self.keys[layer], self.values[layer]
+        if layer == len(self._buffers):
+            B, H, _, D = key.shape
+            self._buffers.append((key.new_empty(B, H, self.capacity, D), value.new_empty(B, H, self.capacity, D)))
+            self.keys.append(key[:, :, :0])
+            self.values.append(value[:, :, :0])
+        start = self.keys[layer].shape[2]
+        end = start + key.shape[2]
+        if end > self.capacity:
+            raise ValueError(f"The cache holds {self.capacity} positions; {end} were needed.")
+        key_buffer, value_buffer = self._buffers[layer]
+        key_buffer[:, :, start:end] = key
+        value_buffer[:, :, start:end] = value
+        self.keys[layer], self.values[layer] = key_buffer[:, :, :end], value_buffer[:, :, :end]
         return self.keys[layer], self.values[layer]
 
     def get_seq_length(self):
@@ -45,8 +64,14 @@ class DynamicCache:
 
     def reorder_cache(self, beam_idx):
         """Keep the rows of the beams that survived this step, in their new order."""
-        self.keys = [k.index_select(0, beam_idx) for k in self.keys]
-        self.values = [v.index_select(0, beam_idx) for v in self.values]
+        if self.capacity is not None:
+            self._buffers = [(k.index_select(0, beam_idx), v.index_select(0, beam_idx)) for k, v in self._buffers]
+            lengths = [k.shape[2] for k in self.keys]
+            self.keys = [k[:, :, :n] for (k, _), n in zip(self._buffers, lengths)]
+            self.values = [v[:, :, :n] for (_, v), n in zip(self._buffers, lengths)]
+        else:
+            self.keys = [k.index_select(0, beam_idx) for k in self.keys]
+            self.values = [v.index_select(0, beam_idx) for v in self.values]
 
     def __len__(self):
         return len(self.keys)
@@ -377,9 +402,11 @@ class GenerationMixin:
         prompt_length = ids.size(1)
         max_length = self._max_length(gc, prompt_length, eos, default_length)
         processors = logits_processors(gc, prompt_length, eos, max_length, pad_lengths)
+        self_attention = DynamicCache(capacity=max_length)  # the final length is known: no growing copies
+        cache = EncoderDecoderCache(self_attention) if self.config.is_encoder_decoder else self_attention
         if gc.num_beams > 1:
-            return self._beam_search(ids, step, processors, gc, B, max_length, eos, pad, generator)
-        return self._greedy_or_sample(ids, step, processors, gc, max_length, eos, pad, generator)
+            return self._beam_search(ids, step, cache, processors, gc, B, max_length, eos, pad, generator)
+        return self._greedy_or_sample(ids, step, cache, processors, gc, max_length, eos, pad, generator)
 
     # ----------------------------------------------------------------- settings
 
@@ -439,8 +466,8 @@ class GenerationMixin:
     # ----------------------------------------------------------------- model steps
 
     def _decoder_only_steps(self, ids, mask):
-        """step(tokens, cache) -> (next-token logits (N, V) float32, cache): the prompt first, then one token a
-        step. Positions count real tokens only, so a left-padded row starts at 0 like an unpadded one."""
+        """step(tokens, cache) -> next-token logits (N, V) float32: the prompt first, then one token a step.
+        Positions count real tokens only, so a left-padded row starts at 0 like an unpadded one."""
         if mask is not None and bool(mask.all()):
             mask = None  # no padding: the attention needs no mask, a single new token attends to everything
         state = {"positions": (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0) if mask is not None
@@ -448,13 +475,13 @@ class GenerationMixin:
                  "mask": mask}
 
         def step(tokens, cache):
-            if cache is not None:  # one new token: extend the mask and the positions
+            if cache.get_seq_length():  # one new token: extend the mask and the positions
                 if state["mask"] is not None:
                     state["mask"] = F.pad(state["mask"], (0, 1), value=1)
                 state["positions"] = state["positions"][:, -1:] + 1
             out = self(input_ids=tokens, attention_mask=state["mask"], position_ids=state["positions"],
                        cache=cache, use_cache=True, logits_to_keep=1)
-            return out.logits[:, -1].float(), out.cache
+            return out.logits[:, -1].float()
 
         return step
 
@@ -466,16 +493,16 @@ class GenerationMixin:
         def step(tokens, cache):
             out = self(attention_mask=mask, encoder_outputs=encoder_outputs, decoder_input_ids=tokens, cache=cache,
                        use_cache=True, logits_to_keep=1)
-            return out.logits[:, -1].float(), out.cache
+            return out.logits[:, -1].float()
 
         return step
 
     # ----------------------------------------------------------------- decoding
 
-    def _greedy_or_sample(self, ids, step, processors, gc, max_length, eos, pad, generator):
+    def _greedy_or_sample(self, ids, step, cache, processors, gc, max_length, eos, pad, generator):
         eos_tensor = torch.tensor(eos, device=ids.device) if eos else None
         unfinished = torch.ones(ids.size(0), dtype=torch.bool, device=ids.device)
-        logits, cache = step(ids, None)
+        logits = step(ids, cache)
         while True:
             scores = logits
             for process in processors:
@@ -491,9 +518,9 @@ class GenerationMixin:
                 unfinished &= ~torch.isin(next_tokens, eos_tensor)
             if ids.size(1) >= max_length or not bool(unfinished.any()):
                 return ids
-            logits, cache = step(next_tokens[:, None], cache)
+            logits = step(next_tokens[:, None], cache)
 
-    def _beam_search(self, ids, step, processors, gc, B, max_length, eos, pad, generator):
+    def _beam_search(self, ids, step, cache, processors, gc, B, max_length, eos, pad, generator):
         """Vectorised beam search with transformers' bookkeeping: per batch item, the best `keep` continuations of
         all beams; those that end (eos or length) compete for the `num_beams` finished slots (score / length **
         length_penalty), the rest continue; stop when no running beam can beat the finished ones."""
@@ -517,7 +544,7 @@ class GenerationMixin:
         batch_offset = torch.arange(B, device=ids.device)[:, None] * K
 
         flat = ids
-        logits, cache = step(flat, None)
+        logits = step(flat, cache)
         while True:
             scores = F.log_softmax(logits, dim=-1)
             for process in processors:
@@ -568,7 +595,7 @@ class GenerationMixin:
             if done:
                 break
             flat = running[:, :, :cur].reshape(B * K, cur)
-            logits, cache = step(flat[:, -1:], cache)
+            logits = step(flat[:, -1:], cache)
 
         n = gc.num_return_sequences
         sequences = finished_seqs[:, :n].reshape(B * n, -1)
