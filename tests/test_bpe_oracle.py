@@ -149,7 +149,9 @@ def test_hypothesis_unicode(pair, text, second):
         assert_same(ours, reference, text, second, **ALL_FIELDS)
     ids = reference(text, second or None)["input_ids"]
     assert ours.decode(ids) == reference.decode(ids)
-    assert ours.tokenize(text) == reference.tokenize(text)
+    tokens = reference.tokenize(text)
+    assert ours.tokenize(text) == tokens
+    assert ours.convert_tokens_to_string(tokens) == reference.convert_tokens_to_string(tokens)
 
 
 # ---- option combinations of the call API ---------------------------------------------------------

@@ -29,7 +29,6 @@ of a multi-byte character gets the whole character's span, and the space that
 
 import json
 import os
-
 import re
 
 from . import _unicode_classes
@@ -124,7 +123,7 @@ _TRIM = _WHITESPACE | {SPACE_CHAR}
 class ByteLevel:
     """Byte-level pre-tokenizer, post-processor and decoder (one type in tokenizer.json).
 
-    As a pre-tokenizer it cuts text into pieces with GPT2_PATTERN (the whole text is one
+    As a pre-tokenizer it cuts text into pieces with `gpt2_split` (the whole text is one
     piece when `use_regex` is False), first putting a space before text that does not
     start with one when `add_prefix_space` is set, so the first word encodes like the
     others. The pieces are returned as text: the BPE model turns them into stand-in
