@@ -145,7 +145,8 @@ DEFAULTS = {
     "do_sample": False, "num_beams": 1, "num_return_sequences": 1, "early_stopping": False, "length_penalty": 1.0,
     "temperature": 1.0, "top_k": 50, "top_p": 1.0, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0,
     "bos_token_id": None, "eos_token_id": None, "pad_token_id": None, "decoder_start_token_id": None,
-    "forced_bos_token_id": None, "forced_eos_token_id": None, "use_cache": True,
+    "forced_bos_token_id": None, "forced_eos_token_id": None,
+    "use_cache": True,  # accepted for compatibility: generate() always decodes with the cache
 }
 # model config fields that seed a generation config when the checkpoint has no generation_config.json
 _FROM_MODEL_CONFIG = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id",
@@ -360,8 +361,8 @@ class GenerationMixin:
     @torch.inference_mode()
     def generate(self, input_ids=None, attention_mask=None, generation_config=None, generator=None, **kwargs):
         """Each setting comes from the keyword arguments, else `generation_config`, else the model's
-        generation_config.json (or its config), else `DEFAULTS`. `generator`: a torch.Generator for sampling (the global RNG,
-        as transformers, when None)."""
+        generation_config.json (or its config), else `DEFAULTS`. `generator`: a torch.Generator for sampling
+        (None: the global RNG, as transformers)."""
         gc = self._settings(generation_config, kwargs)
         # no max_length anywhere: transformers' default of 20 new tokens (within the model's positions) applies
         default_length = "max_length" not in kwargs and "max_length" not in gc.to_dict()
