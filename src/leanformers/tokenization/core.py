@@ -191,8 +191,9 @@ class AddedVocabulary:
 
     def split(self, text, normalized):
         """Cut `text` around added tokens: a list of (text, start, end, added_id), where
-        added_id is None for plain text and, for an added token, text is the token as
-        matched (stripped whitespace excluded, start/end included).
+        added_id is None for plain text and, for an added token, text is all that matched,
+        the whitespace an lstrip/rstrip token swallowed included (the reference's token
+        string; byte-level offset trimming then drops that whitespace again).
         Returns None when no added token occurs (the common case)."""
         found = self._normalized_pattern if normalized else self._raw_pattern
         if found is None:
@@ -205,7 +206,7 @@ class AddedVocabulary:
             start, end = m.span()
             if start > pos:
                 pieces.append((text[pos:start], pos, start, None))
-            pieces.append((m.group(m.lastindex), start, end, group_ids[m.lastindex]))
+            pieces.append((m.group(), start, end, group_ids[m.lastindex]))
             pos = end
         if not pieces:
             return None
@@ -406,6 +407,7 @@ class Tokenizer:
         if b is None:
             return a
         b.sequence_ids = [1] * len(b)
+        b.type_ids = [1] * len(b)  # the reference's type id for a pair without a template
         return merge([a, b])
 
     def decode(self, ids, skip_special_tokens=False):
