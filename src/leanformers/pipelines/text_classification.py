@@ -8,15 +8,12 @@ read one window at a time, so memory stays bounded however long they are.
 
 import copy
 import inspect
-import logging
 import warnings
 from collections.abc import Iterable
 from itertools import islice
 
 import numpy as np
 import torch
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 32
 WINDOW_BATCHES = 32  # batches tokenized and sorted together: larger sorts better, smaller streams sooner
@@ -249,7 +246,8 @@ def _forward_parameters(model):
 
 
 def _resolve_device(device, model):
-    """`device` as transformers reads it: None/0.. -> the first/nth GPU when there is one, -1 -> CPU."""
+    """`device` as transformers reads it: None/0.. -> the first/nth GPU when there is one (else the CPU),
+    -1 -> wherever the model already is, other negatives -> the CPU."""
     if isinstance(device, torch.device):
         return device
     if isinstance(device, str):
@@ -258,6 +256,8 @@ def _resolve_device(device, model):
         device = 0
     if not isinstance(device, int) or isinstance(device, bool):
         raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N', an index or a torch.device, got {device!r}.")
+    if device == -1:
+        return _model_device(model)
     if device < 0:
         return torch.device("cpu")
     return torch.device(f"cuda:{device}") if torch.cuda.is_available() else torch.device("cpu")
