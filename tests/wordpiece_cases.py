@@ -85,8 +85,10 @@ def assert_same_call(ref, ours, *args, **kwargs):
     If the reference raises, ours must raise too."""
     try:
         expected = ref(*args, **kwargs)
-    except Exception:  # the reference's errors come from Rust as plain Exception
-        with pytest.raises(Exception):
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # the reference's errors come from Rust: Exception, or a PanicException
+        with pytest.raises(ValueError):
             ours(*args, **kwargs)
         return None
     got = ours(*args, **kwargs)

@@ -23,7 +23,6 @@ import gc
 import json
 import logging
 import os
-import tempfile
 import warnings
 from functools import partial
 
@@ -383,6 +382,12 @@ class PreTrainedTokenizer:
                 raise ValueError(f"max_length={max_length} is smaller than the {n_special} special tokens this "
                                  "tokenizer adds; use a larger max_length or add_special_tokens=False.")
             budget = max_length - n_special
+            # the reference checks the stride against the single-sequence budget up front
+            single_budget = max_length - tok.num_special_tokens_to_add(False)
+            if stride > single_budget:
+                raise ValueError(f"stride={stride} is larger than the effective max length "
+                                 f"{single_budget} (max_length={max_length} minus the special tokens); use a "
+                                 "smaller stride or a larger max_length.")
         if text_pair is None and not truncating:  # the common case, kept lean
             encodings = [tok.post_process(tok.encode_raw(t, with_offsets, is_split_into_words), None,
                                           add_special_tokens) for t in text]
@@ -405,7 +410,8 @@ class PreTrainedTokenizer:
             rows = encodings
 
         if padding_strategy != "do_not_pad":
-            self._pad(rows, padding_strategy, max_length, pad_to_multiple_of, padding_side or self.padding_side)
+            self._pad(rows, encodings, padding_strategy, max_length, pad_to_multiple_of,
+                      padding_side or self.padding_side)
 
         if return_token_type_ids is None:
             return_token_type_ids = "token_type_ids" in self.model_input_names
@@ -415,7 +421,8 @@ class PreTrainedTokenizer:
         if return_token_type_ids:
             data["token_type_ids"] = [e.type_ids for e in rows]
         if return_attention_mask:
-            data["attention_mask"] = [_attention_mask(e) for e in rows]
+            data["attention_mask"] = [[1] * len(e.ids) if e.attention_mask is None else e.attention_mask
+                                      for e in rows]
         if return_special_tokens_mask:
             data["special_tokens_mask"] = [e.special_tokens_mask for e in rows]
         if return_offsets_mapping:
@@ -426,7 +433,7 @@ class PreTrainedTokenizer:
             data["overflow_to_sample_mapping"] = sample_map
 
         if max_length is None and verbose and self.model_max_length:
-            longest = max((len(e.ids) for e in rows), default=0)
+            longest = max(map(len, data["input_ids"]), default=0)
             if longest > self.model_max_length and not self.deprecation_warnings.get("too-long"):
                 logger.warning("Token indices sequence length is longer than the specified maximum sequence length "
                                f"for this model ({longest} > {self.model_max_length}). Running this sequence "
@@ -439,12 +446,13 @@ class PreTrainedTokenizer:
                                  rows, n_sequences=None)
         return BatchEncoding(data, rows, tensor_type=return_tensors)
 
-    def _pad(self, rows, strategy, max_length, pad_to_multiple_of, side):
-        """Pad every row in place to the longest row or to max_length (rounded up to a
-        multiple of pad_to_multiple_of)."""
+    def _pad(self, rows, encodings, strategy, max_length, pad_to_multiple_of, side):
+        """Pad every row in place to max_length or to the longest of `encodings` (the
+        overflowing windows do not count, as in the reference), rounded up to a multiple
+        of pad_to_multiple_of."""
         if side not in ("right", "left"):
             raise ValueError(f"padding_side must be 'right' or 'left', got {side!r}.")
-        target = max((len(e.ids) for e in rows), default=0) if strategy == "longest" else max_length
+        target = max((len(e.ids) for e in encodings), default=0) if strategy == "longest" else max_length
         if pad_to_multiple_of and target % pad_to_multiple_of:
             target += pad_to_multiple_of - target % pad_to_multiple_of
         pad_id, pad_token, pad_type = self.pad_token_id, self.pad_token, self.pad_token_type_id
@@ -578,10 +586,6 @@ def _pad_deferred(e, n, right, pad_token):
         setattr(e, slot, values + [pad] * n if right else [pad] * n + values)
 
 
-def _attention_mask(e):
-    return e.attention_mask if e.attention_mask is not None else [1] * len(e.ids)
-
-
 def _check_text(text, name, is_split_into_words):
     """Validate one `text`/`text_pair` argument; returns whether it is a batch."""
     if isinstance(text, str):
@@ -663,6 +667,8 @@ def _read_json(path):
 def _write_atomic(path, text):
     """Write `text` to `path` via a temporary file in the same folder, so readers never
     see a half-written file."""
+    import tempfile
+
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     try:

@@ -1,8 +1,7 @@
 """BatchEncoding: what a tokenizer call returns. A dict of model inputs (also readable
 as attributes), the per-sequence encodings behind it (tokens, word ids), and the
-conversion to numpy arrays or torch tensors. torch is imported only when asked for."""
-
-import numpy as np
+conversion to numpy arrays or torch tensors. numpy and torch are imported only when
+tensors are asked for, so loading the tokenizer API stays fast."""
 
 
 class BatchEncoding(dict):
@@ -77,6 +76,8 @@ class BatchEncoding(dict):
         if tensor_type is None:
             return self
         tensor_type = getattr(tensor_type, "value", tensor_type)
+        import numpy as np
+
         if tensor_type == "pt":
             import torch
 

@@ -8,7 +8,6 @@ post-processor comes from tokenizer.json when it has one, else [CLS] A [SEP] B [
 
 import os
 
-from . import tokenizer_json
 from .base import PreTrainedTokenizer, _write_atomic
 from .components import TemplateProcessing
 from .core import Tokenizer
@@ -42,6 +41,8 @@ class BertTokenizer(PreTrainedTokenizer):
                  tokenize_chinese_chars=True, strip_accents=None, **kwargs):
         post_processor, file_added = None, []
         if vocab is None and tokenizer_file is not None:
+            from . import tokenizer_json  # only for tokenizer.json: it loads every registered component
+
             data = tokenizer_json.load(tokenizer_file)
             model = tokenizer_json.read_component("model", data["model"], tokenizer_file)
             if not isinstance(model, WordPiece):

@@ -37,6 +37,7 @@ included, gets the next word id.
 import re
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 
 # Rust's char::is_whitespace, the set the reference uses to strip around added tokens
 _WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -245,7 +246,8 @@ class Tokenizer:
         self.post_processor = post_processor
         self.decoder = decoder
         self.added = AddedVocabulary()
-        self._cache = {}  # word -> (ids, tokens, offsets) from the model
+        self._cache = {}    # word -> ids from the model
+        self._details = {}  # word -> (tokens, offsets) from the model
 
     # ---- vocabulary -------------------------------------------------------------------
     def add_tokens(self, tokens):
@@ -271,7 +273,7 @@ class Tokenizer:
     def refresh(self):
         """Recompile added-token matching (after changing tokens or the normalizer)."""
         self.added.compile(self.normalizer)
-        self._cache.clear()
+        self._cache, self._details = {}, {}  # new dicts: pending encodings keep the old details
 
     def get_vocab_size(self, with_added_tokens=True):
         size = self.model.vocab_size()
@@ -317,15 +319,15 @@ class Tokenizer:
                     continue
                 word = word + 1 if word_per_piece else text_index
                 ids.append(added_id)
-                groups.append(((((added_id,), (segment,)),), word, False))
+                groups.append(((segment,), word, None))
                 if with_offsets:
                     offsets.append((seg_start, seg_end))
-        return Encoding(ids, offsets=offsets, deferred=[partial(_fill_words, groups=groups)])
+        return Encoding(ids, offsets=offsets, deferred=[partial(_fill_words, groups=groups, details=self._details)])
 
     def _encode_segment(self, segment, seg_start, offsets, word_per_piece, text_index, word, ids, groups):
         """Normalize, pre-tokenize and tokenize one piece of text free of raw added
-        tokens, appending ids to `ids` and (word results, first word id, one id per
-        word?) to `groups`. Returns the last word id used."""
+        tokens, appending ids to `ids` and (words, first word id, whether each word
+        has its own id) to `groups`. Returns the last word id used."""
         normalizer, pre_tokenizer = self.normalizer, self.pre_tokenizer
         get, miss = self._cache.get, self._tokenize_word
         if offsets is None:
@@ -339,34 +341,37 @@ class Tokenizer:
             if added_id is not None:
                 word = word + 1 if word_per_piece else text_index
                 ids.append(added_id)
-                groups.append(((((added_id,), (part,)),), word, False))
+                groups.append(((part,), word, None))
                 if offsets is not None:
                     offsets.append(_to_original(align, part_start, part_end, seg_start))
                 continue
             if offsets is None:
-                pieces = pre_tokenizer.split(part) if pre_tokenizer is not None else [part]
-                hits = [get(piece) or miss(piece) for piece in pieces]  # (ids, tokens, offsets) per word
+                words = pre_tokenizer.split(part) if pre_tokenizer is not None else [part]
+                ids += chain.from_iterable([get(w) or miss(w) for w in words])  # one ids tuple per word
             else:
-                pieces = pre_tokenizer.split_aligned(part) if pre_tokenizer is not None else [(part, 0, len(part), None)]
-                hits = [get(piece[0]) or miss(piece[0]) for piece in pieces]
-                for (_, start, _, char_align), hit in zip(pieces, hits):
+                aligned = pre_tokenizer.split_aligned(part) if pre_tokenizer is not None else [(part, 0, len(part), None)]
+                words = [w for w, _, _, _ in aligned]
+                ids += chain.from_iterable([get(w) or miss(w) for w in words])
+                details = self._details
+                for w, start, _, char_align in aligned:
                     base = part_start + start
-                    for a, b in hit[2]:
+                    for a, b in details[w][1]:
                         if char_align is not None:  # rewritten word: map through its alignment
                             a, b = char_align[a][0] - start, char_align[b - 1][1] - start
                         offsets.append(_to_original(align, base + a, base + b, seg_start))
-            ids += [i for hit in hits for i in hit[0]]
             if word_per_piece:
-                groups.append((hits, word + 1, True))
-                word += len(hits)
+                groups.append((words, word + 1, True))
+                word += len(words)
             else:
                 word = text_index
-                groups.append((hits, word, False))
+                groups.append((words, word, False))
         return word
 
     def _tokenize_word(self, word):
-        hit = self._cache[word] = self.model.tokenize(word)
-        return hit
+        ids, tokens, offsets = self.model.tokenize(word)
+        self._details[word] = (tokens, offsets)
+        self._cache[word] = ids
+        return ids
 
     def encode(self, text, pair=None, add_special_tokens=True, with_offsets=False,
                is_pretokenized=False, truncation=None):
@@ -427,15 +432,22 @@ class Tokenizer:
         return self.decoder.decode(tokens)
 
 
-def _fill_words(e, groups):
-    """Deferred step of a raw encoding: tokens and word ids from the per-word results."""
+def _fill_words(e, groups, details):
+    """Deferred step of a raw encoding: tokens and word ids from the words' model results.
+    A group is (words, first word id, whether each word has its own id), or, for an
+    added token, ((token,), word id, None)."""
     tokens, word_ids = [], []
-    for hits, first, one_id_per_word in groups:
-        tokens += [t for hit in hits for t in hit[1]]
+    for words, first, one_id_per_word in groups:
+        if one_id_per_word is None:
+            tokens += words
+            word_ids.append(first)
+            continue
+        word_tokens = [details[w][0] for w in words]
+        tokens += chain.from_iterable(word_tokens)
         if one_id_per_word:
-            word_ids += [w for w, hit in enumerate(hits, first) for _ in hit[0]]
+            word_ids += [i for i, t in enumerate(word_tokens, first) for _ in t]
         else:
-            word_ids += [first] * sum(len(hit[0]) for hit in hits)
+            word_ids += [first] * sum(map(len, word_tokens))
     n = len(tokens)
     e._tokens, e._word_ids, e._special_tokens_mask, e._sequence_ids = tokens, word_ids, [0] * n, [0] * n
 

@@ -93,31 +93,22 @@ class BertNormalizer:
         self.strip_accents = strip_accents
         self.lowercase = lowercase
         self._strip = strip_accents if strip_accents is not None else lowercase
-        self._char_cache = {}  # character -> what it becomes (non-ASCII path)
+        self._table = _CharTable(self._map_char)  # code point -> what it becomes, filled on demand
 
     def normalize_str(self, text):
         if text.isascii():  # no accents, no CJK, one lower-casing rule: the common case
             if self.clean_text and _ASCII_CONTROL.search(text):
                 text = text.translate(_ASCII_CLEAN)
             return text.lower() if self.lowercase else text
-        cache = self._char_cache
-        out = []
-        for c in text:
-            mapped = cache.get(c)
-            if mapped is None:
-                mapped = cache[c] = self._map_char(c)
-            out.append(mapped)
-        return "".join(out)
+        return text.translate(self._table)  # the per-character loop runs in C
 
     def normalize_aligned(self, text):
         if text.isascii() and not (self.clean_text and _ASCII_CONTROL.search(text)):
             return (text.lower() if self.lowercase else text), None
-        cache = self._char_cache
+        table = self._table
         out, align = [], []
         for i, c in enumerate(text):
-            mapped = cache.get(c)
-            if mapped is None:
-                mapped = cache[c] = self._map_char(c)
+            mapped = table[ord(c)]
             out.append(mapped)
             if len(mapped) == 1:
                 align.append((i, i + 1))
@@ -146,6 +137,18 @@ class BertNormalizer:
         return {"type": "BertNormalizer", "clean_text": self.clean_text,
                 "handle_chinese_chars": self.handle_chinese_chars,
                 "strip_accents": self.strip_accents, "lowercase": self.lowercase}
+
+
+class _CharTable(dict):
+    """A str.translate table computing each character's mapping on first use."""
+
+    def __init__(self, map_char):
+        super().__init__()
+        self.map_char = map_char
+
+    def __missing__(self, code_point):
+        mapped = self[code_point] = self.map_char(chr(code_point))
+        return mapped
 
 
 class BertPreTokenizer:
