@@ -60,6 +60,9 @@ def test_text_file_to_jsonl_in_input_order(tmp_path, folder, reference):
     assert done.returncode == 0, done.stderr
     assert_matches(read_jsonl(out.read_bytes()), TEXTS, reference(TEXTS))
     assert done.stdout == b"" and b"it/s" not in done.stderr  # no progress bar when stderr is no terminal
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, though written via a temp file
 
 
 def test_stdin_to_stdout_with_blank_lines_skipped(folder, reference):

@@ -12,7 +12,7 @@ import tempfile
 from collections import deque
 from itertools import chain, islice
 
-PEEK_LINES = 1000
+PEEK_LINES = 1000  # lines checked before the model loads, so a bad file fails in a moment
 
 
 class BadLine(ValueError):
@@ -158,6 +158,9 @@ class _output:
             return False
         self.file.close()
         if exc_type is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes it private; give it an ordinary file's mode
             os.replace(self.tmp, self.path)
         else:
             os.unlink(self.tmp)
