@@ -220,3 +220,16 @@ def test_hypothesis_pairs_truncated(tokenizers, first, second, max_length, strid
     ref, ours = tokenizers[name]
     ids = ref(first, second)["input_ids"]
     assert ours.decode(ids) == ref.decode(ids)
+
+
+def test_core_tokenizer_encode(pair):
+    """The stage chain used directly (core.Tokenizer.encode) gives the call's ids."""
+    ref, ours = pair
+    core = ours.backend_tokenizer
+    for a, b in PAIRS[:100]:
+        e = core.encode(a, b, with_offsets=True,
+                        truncation={"max_length": 40, "strategy": "longest_first", "stride": 0, "direction": "right"})
+        expected = ref(a, b, truncation=True, max_length=40, return_offsets_mapping=True)
+        assert e.ids == expected["input_ids"]
+        assert e.offsets == expected["offset_mapping"]
+        assert e.tokens == expected.tokens()
