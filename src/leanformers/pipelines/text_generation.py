@@ -12,7 +12,7 @@ from .text_classification import _describe, _model_device, _resolve_device
 
 # settings that are the pipeline's, not generate()'s
 _TEXT_PARAMS = ("return_full_text", "return_tensors", "return_text", "clean_up_tokenization_spaces", "prefix",
-                "skip_special_tokens", "add_special_tokens", "truncation", "padding")
+                "skip_special_tokens", "add_special_tokens", "truncation")
 _SAMPLING_PARAMS = ("temperature", "top_k", "top_p")
 
 
