@@ -100,3 +100,19 @@ def test_num_labels_10_gives_the_load_warnings_and_a_10_way_head(checkpoints):
     # the shared weights came from the checkpoint
     assert torch.equal(model.distilbert.embeddings.word_embeddings.weight,
                        reference.distilbert.embeddings.word_embeddings.weight)
+
+
+
+@pytest.mark.parametrize("head", ["Model", "ForSequenceClassification", "ForQuestionAnswering"])
+def test_distilbert_ignores_token_type_ids_from_a_bert_tokenizer_as_transformers(head, tmp_path):
+    from tiny_models import build_transformers_model, padded_batch
+
+    reference = build_transformers_model("distilbert", head, "h32-l2")
+    reference.save_pretrained(tmp_path)
+    ours = getattr(leanformers, "DistilBert" + head).from_pretrained(tmp_path).eval()
+    batch = padded_batch("distilbert")
+    batch["token_type_ids"] = torch.zeros_like(batch["input_ids"])  # what a BertTokenizer adds
+    with torch.no_grad():
+        expected = reference(**batch)[0]
+        got = ours(**batch)[0]
+    assert max_abs_diff(got, expected) <= 1e-5

@@ -145,7 +145,9 @@ class DistilBertModel(DistilBertPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, position_ids=None,
-                output_attentions=None, output_hidden_states=None, return_dict=None):
+                output_attentions=None, output_hidden_states=None, return_dict=None, token_type_ids=None):
+        # token_type_ids is accepted and ignored: DistilBERT has no segment embeddings, but a BERT
+        # tokenizer paired with it returns them and transformers ignores them the same way
         output_attentions, output_hidden_states, return_dict = self._outputs(
             output_attentions, output_hidden_states, return_dict)
         if (input_ids is None) == (inputs_embeds is None):
@@ -163,7 +165,7 @@ class DistilBertHeadModel(DistilBertPreTrainedModel):
         self.distilbert = DistilBertModel(config)
 
     def forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, labels=None, position_ids=None,
-                output_attentions=None, output_hidden_states=None, return_dict=None):
+                output_attentions=None, output_hidden_states=None, return_dict=None, token_type_ids=None):
         _, _, return_dict = self._outputs(output_attentions, output_hidden_states, return_dict)
         base = self.distilbert(input_ids, attention_mask, inputs_embeds, position_ids, output_attentions,
                                output_hidden_states, return_dict=True)
@@ -235,7 +237,7 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
 
     def forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, start_positions=None,
                 end_positions=None, position_ids=None, output_attentions=None, output_hidden_states=None,
-                return_dict=None):
+                return_dict=None, token_type_ids=None):
         _, _, return_dict = self._outputs(output_attentions, output_hidden_states, return_dict)
         base = self.distilbert(input_ids, attention_mask, inputs_embeds, position_ids, output_attentions,
                                output_hidden_states, return_dict=True)
