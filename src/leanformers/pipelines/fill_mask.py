@@ -82,7 +82,7 @@ class FillMaskPipeline:
             token_id = vocab.get(target)
             if token_id is None:
                 pieces = self.tokenizer(target, add_special_tokens=False, return_attention_mask=False,
-                                        return_token_type_ids=False, max_length=1, truncation=True)["input_ids"]
+                                        return_token_type_ids=False)["input_ids"]  # only the first is used
                 if not pieces:
                     logger.warning(f"The specified target token `{target}` does not exist in the model vocabulary. "
                                    "We cannot replace it with anything meaningful, ignoring it")
