@@ -382,9 +382,11 @@ class PreTrainedTokenizer:
                 raise ValueError(f"max_length={max_length} is smaller than the {n_special} special tokens this "
                                  "tokenizer adds; use a larger max_length or add_special_tokens=False.")
             budget = max_length - n_special
-            # the reference checks the stride against the single-sequence budget up front
+            # the reference checks the stride against the single-sequence budget up front, whether or
+            # not special tokens are added; its unsigned arithmetic skips the check when max_length is
+            # below the special-token count
             single_budget = max_length - tok.num_special_tokens_to_add(False)
-            if stride > single_budget:
+            if 0 <= single_budget < stride:
                 raise ValueError(f"stride={stride} is larger than the effective max length "
                                  f"{single_budget} (max_length={max_length} minus the special tokens); use a "
                                  "smaller stride or a larger max_length.")
