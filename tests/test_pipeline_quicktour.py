@@ -31,11 +31,15 @@ class Messages(logging.Handler):
         self.messages.append(record.getMessage())
 
     def __enter__(self):
+        # another test may have left the library's verbosity at ERROR: this logger's own level wins
+        self.saved_level = self.logger.level
+        self.logger.setLevel(logging.WARNING)
         self.logger.addHandler(self)
         return self.messages
 
     def __exit__(self, *exc):
         self.logger.removeHandler(self)
+        self.logger.setLevel(self.saved_level)
 
 
 def assert_same(ours, ref):
