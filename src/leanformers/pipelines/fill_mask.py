@@ -11,22 +11,17 @@ import logging
 import numpy as np
 import torch
 
-from .text_classification import _describe, _model_device, _resolve_device
+from .base import ModelPipeline
+from .text_classification import _describe
 
 logger = logging.getLogger(__name__)
 
 
-class FillMaskPipeline:
-    def __init__(self, model, tokenizer, task="fill-mask", device=None, batch_size=None, quantize=None, **kwargs):
-        if quantize is not None:
-            raise ValueError(f"quantize={quantize!r} is supported by the text-classification pipeline only.")
+class FillMaskPipeline(ModelPipeline):
+    def __init__(self, model, tokenizer, task="fill-mask", **kwargs):
+        super().__init__(model, tokenizer, task, **kwargs)
         if tokenizer.mask_token_id is None:
             raise ValueError("fill-mask needs a tokenizer with a mask token; this one defines no `mask_token`.")
-        self.task, self.tokenizer = task, tokenizer
-        self.device = _resolve_device(device, model)
-        self.model = model if _model_device(model) == self.device else model.to(self.device)
-        self.batch_size = batch_size
-        self._defaults = kwargs
 
     def __call__(self, inputs, **kwargs):
         params = {**self._defaults, **kwargs}

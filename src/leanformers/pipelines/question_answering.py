@@ -12,21 +12,15 @@ scored by the [CLS] position of the window where it scores lowest.
 import numpy as np
 import torch
 
-from .text_classification import _describe, _model_device, _resolve_device
+from .base import ModelPipeline
+from .text_classification import _describe
 
 NULL_SCORE = 1000000  # any real null score is lower
 
 
-class QuestionAnsweringPipeline:
-    def __init__(self, model, tokenizer, task="question-answering", device=None, batch_size=None, quantize=None,
-                 **kwargs):
-        if quantize is not None:
-            raise ValueError(f"quantize={quantize!r} is supported by the text-classification pipeline only.")
-        self.task, self.tokenizer = task, tokenizer
-        self.device = _resolve_device(device, model)
-        self.model = model if _model_device(model) == self.device else model.to(self.device)
-        self.batch_size = batch_size
-        self._defaults = kwargs
+class QuestionAnsweringPipeline(ModelPipeline):
+    def __init__(self, model, tokenizer, task="question-answering", **kwargs):
+        super().__init__(model, tokenizer, task, **kwargs)
 
     def __call__(self, *args, **kwargs):
         examples, kwargs = _examples(args, kwargs)

@@ -8,7 +8,8 @@ so the same call and seed give the same text as transformers.
 
 import torch
 
-from .text_classification import _describe, _model_device, _resolve_device
+from .base import ModelPipeline
+from .text_classification import _describe
 
 # settings that are the pipeline's, not generate()'s
 _TEXT_PARAMS = ("return_full_text", "return_tensors", "return_text", "clean_up_tokenization_spaces", "prefix",
@@ -16,24 +17,11 @@ _TEXT_PARAMS = ("return_full_text", "return_tensors", "return_text", "clean_up_t
 _SAMPLING_PARAMS = ("temperature", "top_k", "top_p")
 
 
-class GenerationPipeline:
+class GenerationPipeline(ModelPipeline):
     """What the generative pipelines share: the device, call settings split into tokenizer, generate() and
     output settings, generate() settings completed with the pipeline's defaults, and batching in input order."""
 
     generation_defaults = {}  # used where neither the call nor the model's generation config sets a value
-
-    def __init__(self, model, tokenizer, task, device=None, batch_size=None, quantize=None, **kwargs):
-        if quantize is not None:
-            raise ValueError(f"quantize={quantize!r} is supported by the text-classification pipeline only.")
-        self.task = task
-        self.tokenizer = tokenizer
-        self.device = _resolve_device(device, model)
-        self.model = model if _model_device(model) == self.device else model.to(self.device)
-        self.batch_size = batch_size
-        self._defaults = kwargs
-
-    def __repr__(self):
-        return f"{type(self).__name__}(task={self.task!r}, model={type(self.model).__name__}, device={self.device})"
 
     def _generate_kwargs(self, generate_kwargs):
         """The call's generate() settings plus the pipeline defaults for those nobody set (the sampling ones only

@@ -10,22 +10,16 @@ overlapping windows whose entities are merged; `offset_mapping` overrides the to
 import numpy as np
 import torch
 
-from .text_classification import _describe, _model_device, _resolve_device
+from .base import ModelPipeline
+from .text_classification import _describe
 
 STRATEGIES = ("none", "simple", "first", "average", "max")
 
 
-class TokenClassificationPipeline:
-    def __init__(self, model, tokenizer, task="token-classification", device=None, batch_size=None,
-                 quantize=None, **kwargs):
-        if quantize is not None:
-            raise ValueError(f"quantize={quantize!r} is supported by the text-classification pipeline only.")
-        self.task, self.tokenizer = task, tokenizer
-        self.device = _resolve_device(device, model)
-        self.model = model if _model_device(model) == self.device else model.to(self.device)
-        self.batch_size = batch_size
-        self._defaults = kwargs
-        self._check(**kwargs)
+class TokenClassificationPipeline(ModelPipeline):
+    def __init__(self, model, tokenizer, task="token-classification", **kwargs):
+        super().__init__(model, tokenizer, task, **kwargs)
+        self._check(**self._defaults)
 
     def _check(self, aggregation_strategy="none", ignore_labels=None, stride=None, offset_mapping=None):
         strategy = str(getattr(aggregation_strategy, "value", aggregation_strategy) or "none").lower()
