@@ -168,3 +168,21 @@ def test_inputs_embeds_and_explicit_position_ids(tmp_path, arch):
             ours = model(**batch, **extra, output_hidden_states=True)
             theirs = reference(**batch, **extra, output_hidden_states=True)
         _assert_same_outputs(ours, theirs)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_inference_mode_writes_in_place_without_changing_outputs(tmp_path, arch):
+    """Without autograd the feed-forward activation and residual sums are written into fresh tensors in place;
+    every output, hidden states included, must be bitwise what the autograd path gives, and match transformers."""
+    reference, folder = _saved_by_transformers(tmp_path, arch, "ForTokenClassification", "h48-l3")
+    model = getattr(leanformers, PREFIX[arch] + "ForTokenClassification").from_pretrained(folder)
+    batch = padded_batch(arch, 4, 12, seed=2)
+    with_grad = model(**batch, output_hidden_states=True)
+    with torch.inference_mode():
+        in_place = model(**batch, output_hidden_states=True)
+        theirs = reference(**batch, output_hidden_states=True)
+    assert with_grad.logits.requires_grad and not in_place.logits.requires_grad
+    assert torch.equal(in_place.logits, with_grad.logits.detach())
+    for ours, grad in zip(in_place.hidden_states, with_grad.hidden_states, strict=True):
+        assert torch.equal(ours, grad.detach())
+    _assert_same_outputs(in_place, theirs)

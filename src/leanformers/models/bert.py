@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..modeling import (PreTrainedModel, activation, additive_mask, attend, check_length, embedding, run_layers,
-                        sequence_classification_loss, span_loss, token_loss)
+from ..modeling import (PreTrainedModel, activate_fresh, activation, add_fresh, additive_mask, attend, check_length,
+                        embedding, run_layers, sequence_classification_loss, span_loss, token_loss)
 from ..outputs import (BaseModelOutputWithPoolingAndCrossAttentions, MaskedLMOutput, QuestionAnsweringModelOutput,
                        SequenceClassifierOutput, TokenClassifierOutput)
 
@@ -97,7 +97,7 @@ class BertSelfOutput(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, x, residual):
-        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
+        return self.LayerNorm(add_fresh(self.dropout(self.dense(x)), residual))
 
 
 BertOutput = BertSelfOutput  # the feed-forward output is the same block, reading intermediate_size features
@@ -121,7 +121,7 @@ class BertIntermediate(nn.Module):
         self.act = activation(config.hidden_act)
 
     def forward(self, x):
-        return self.act(self.dense(x))
+        return activate_fresh(self.act, self.dense(x))
 
 
 class BertLayer(nn.Module):

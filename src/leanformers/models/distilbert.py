@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..modeling import (PreTrainedModel, activation, additive_mask, attend, check_length, embedding, run_layers,
-                        sequence_classification_loss, span_loss, token_loss)
+from ..modeling import (PreTrainedModel, activate_fresh, activation, add_fresh, additive_mask, attend, check_length,
+                        embedding, run_layers, sequence_classification_loss, span_loss, token_loss)
 from ..outputs import (BaseModelOutput, MaskedLMOutput, QuestionAnsweringModelOutput, SequenceClassifierOutput,
                        TokenClassifierOutput)
 
@@ -87,7 +87,7 @@ class FFN(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x):
-        return self.dropout(self.lin2(self.act(self.lin1(x))))
+        return self.dropout(self.lin2(activate_fresh(self.act, self.lin1(x))))
 
 
 class TransformerBlock(nn.Module):
@@ -100,8 +100,8 @@ class TransformerBlock(nn.Module):
 
     def forward(self, x, mask, output_attentions):
         y, att = self.attention(x, mask, output_attentions)
-        x = self.sa_layer_norm(y + x)
-        return self.output_layer_norm(self.ffn(x) + x), att
+        x = self.sa_layer_norm(add_fresh(y, x))
+        return self.output_layer_norm(add_fresh(self.ffn(x), x)), att
 
 
 class Transformer(nn.Module):
