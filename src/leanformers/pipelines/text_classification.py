@@ -4,19 +4,30 @@ Where the time goes, and what this file does about it: inputs are tokenized a wi
 in one tokenizer call, sorted by length so each batch pads to nearly its own length, run under
 `torch.inference_mode`, and the results are put back in input order. Streams (generators) are
 read one window at a time, so memory stays bounded however long they are.
+
+With `num_workers` (the default on CUDA) the same windows and batches go through the overlapped
+path of overlap.py: tokenization in workers while the model runs, results fetched without a
+synchronisation per batch.
 """
 
 import copy
 import inspect
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
 import torch
 
+from . import overlap
+
 DEFAULT_BATCH_SIZE = 32
+CUDA_BATCH_SIZE = 256  # a GPU wants large batches; the token budget keeps long texts' batches small
+CUDA_MAX_BATCH_TOKENS = 16384  # padded tokens per batch: 256 rows of 64 tokens, 32 rows of 512
 WINDOW_BATCHES = 32  # batches tokenized and sorted together: larger sorts better, smaller streams sooner
+WINDOWS_AHEAD = 1  # windows handed to the workers beyond the one the model is on
+BATCHES_IN_FLIGHT = 4  # batches launched on the device before the oldest one's scores are read
 FUNCTIONS = ("softmax", "sigmoid", "none")
 _UNSET = object()  # `top_k=None` means "every label", so absence needs its own marker
 
@@ -27,10 +38,18 @@ class TextClassificationPipeline:
     `pipe("text")` -> `[{'label', 'score'}]`; `pipe(["a", "b"])` -> one dict per text;
     `pipe({"text": a, "text_pair": b})` -> one dict; a generator -> an iterator of results.
     With `top_k` (an int, or None for every label) each result is a list sorted by score.
+
+    `num_workers`: 0 runs everything in the calling thread; N >= 1 tokenizes in N workers (a thread
+    for 1, processes for more) while the model runs, as overlap.py explains. Default: workers for
+    the machine's cores on CUDA, 0 on the CPU (where the model and the tokenizer share the cores).
+    `max_batch_tokens`: the most padded tokens (rows x longest row) one batch may hold, so that
+    batches of short texts are long and batches of long texts short; `batch_size` still caps the
+    rows. Default: 16384 on CUDA, none on the CPU. Both can be given when the pipeline is built
+    or per call.
     """
 
     def __init__(self, model, tokenizer, task="text-classification", device=None, batch_size=None,
-                 quantize=None, **kwargs):
+                 quantize=None, num_workers=None, max_batch_tokens=None, **kwargs):
         self.task = task
         self.tokenizer = tokenizer
         self.device = _resolve_device(device, model)
@@ -40,6 +59,8 @@ class TextClassificationPipeline:
             model = _quantize(model, quantize, self.device)
         self.model = model
         self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.max_batch_tokens = max_batch_tokens
         self._defaults = self._split_params(**kwargs)
         self._model_max_length = _model_max_length(model.config, tokenizer)
         self._input_names = _forward_parameters(model)
@@ -51,30 +72,36 @@ class TextClassificationPipeline:
     def __repr__(self):
         return f"{type(self).__name__}(task={self.task!r}, model={type(self.model).__name__}, device={self.device})"
 
-    def __call__(self, inputs, batch_size=None, **kwargs):
+    def __call__(self, inputs, batch_size=None, num_workers=None, max_batch_tokens=None, **kwargs):
         call = self._split_params(**kwargs)
         post = {**self._defaults["post"], **call["post"]}
         tokenizer_kwargs = {**self._defaults["tokenizer"], **call["tokenizer"]}
-        if batch_size is None:
-            batch_size = self.batch_size if self.batch_size is not None else DEFAULT_BATCH_SIZE
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        run = self._run_settings(batch_size, num_workers, max_batch_tokens)
 
         if isinstance(inputs, (str, dict)):
             _text_and_pair(inputs, "inputs")  # checked here so that an error names no index
-            result = next(self._stream([inputs], batch_size, tokenizer_kwargs, post))
+            # one input: nothing to overlap, and no workers worth starting
+            result = next(self._stream([inputs], Run(run.batch_size, 0, run.max_batch_tokens), tokenizer_kwargs, post))
             # transformers wraps a lone string's result in a list, unless the call itself set top_k
             return [result] if isinstance(inputs, str) and "top_k" not in kwargs else result
         if isinstance(inputs, (list, tuple)):
-            return list(self._stream(inputs, batch_size, tokenizer_kwargs, post))
+            return list(self._stream(inputs, run, tokenizer_kwargs, post))
         if isinstance(inputs, Iterable) and not isinstance(inputs, (bytes, bytearray)):
-            return self._stream(inputs, batch_size, tokenizer_kwargs, post)
+            return self._stream(inputs, run, tokenizer_kwargs, post)
         raise ValueError(
             f"inputs must be a string, a dict {{'text': ..., 'text_pair': ...}}, or a list or iterable of "
             f"them; got {_describe(inputs)}."
         )
 
     # ----------------------------------------------------------------- parameters
+
+    def _run_settings(self, batch_size, num_workers, max_batch_tokens):
+        """The call's value, else the pipeline's, else the device's default."""
+        cuda = self.device.type == "cuda"
+        return Run(
+            batch_size=_first(batch_size, self.batch_size, CUDA_BATCH_SIZE if cuda else DEFAULT_BATCH_SIZE),
+            num_workers=_first(num_workers, self.num_workers, overlap.default_workers() if cuda else 0),
+            max_batch_tokens=_first(max_batch_tokens, self.max_batch_tokens, CUDA_MAX_BATCH_TOKENS if cuda else None))
 
     def _split_params(self, function_to_apply=None, top_k=_UNSET, **tokenizer_kwargs):
         """Keyword arguments -> postprocessing options and tokenizer arguments (all the others)."""
@@ -101,28 +128,75 @@ class TextClassificationPipeline:
 
     # ----------------------------------------------------------------- running
 
-    def _stream(self, inputs, batch_size, tokenizer_kwargs, post):
+    def _stream(self, inputs, run, tokenizer_kwargs, post):
         """Yield one result per input, in input order, a window of batches at a time."""
-        items = iter(inputs)
-        start = 0
-        while window := list(islice(items, batch_size * WINDOW_BATCHES)):
-            yield from self._classify_window(window, start, batch_size, tokenizer_kwargs, post)
-            start += len(window)
+        kwargs = self._tokenizer_kwargs(tokenizer_kwargs)
+        windows = _windows(inputs, run.batch_size * WINDOW_BATCHES)
+        if run.num_workers:
+            yield from self._stream_overlapped(windows, run, kwargs, post)
+            return
+        function = self._function(post)
+        for start, window in windows:
+            columns = self._merge(len(window), [(rows, texts and overlap.encode(self.tokenizer, texts, pairs, kwargs))
+                                                for rows, texts, pairs in self._split(window, start)])
+            results = [None] * len(window)
+            for rows in self._batches(columns, run):
+                batch = {key: torch.from_numpy(array).to(self.device)
+                         for key, array in self._collate(columns, rows).items()}
+                with torch.inference_mode():
+                    logits = self.model(**batch).logits.float().cpu()  # (B, num_labels)
+                for row, scores in zip(rows, _probabilities(logits, function).tolist()):
+                    results[row] = self._format(scores, post)
+            yield from results
 
-    def _classify_window(self, window, start, batch_size, tokenizer_kwargs, post):
-        columns = self._encode(window, start, tokenizer_kwargs)
-        lengths = [len(ids) for ids in columns["input_ids"]]
-        order = sorted(range(len(window)), key=lengths.__getitem__)
-        results = [None] * len(window)
-        for first in range(0, len(order), batch_size):
-            rows = order[first:first + batch_size]
-            scores = self._scores(self._collate(columns, rows), post)
-            for row, row_scores in zip(rows, scores):
-                results[row] = self._format(row_scores, post)
-        return results
+    def _stream_overlapped(self, windows, run, kwargs, post):
+        """`_stream` with tokenization in workers and the model's results fetched a few batches late
+        (see overlap.py): the same batches, so the same results, with the device kept busy."""
+        pool = overlap.TokenizerPool(self.tokenizer, run.num_workers)
+        try:
+            encoded = overlap.ahead((self._encode_later(pool, window, start, kwargs) for start, window in windows),
+                                    WINDOWS_AHEAD)
+            launched = overlap.ahead(self._launch(encoded, run, self._function(post)), BATCHES_IN_FLIGHT)
+            for results, rows, scores, last in launched:
+                for row, row_scores in zip(rows, scores()):
+                    results[row] = self._format(row_scores, post)
+                if last:
+                    yield from results
+        finally:
+            pool.close()
 
-    def _encode(self, window, start, tokenizer_kwargs):
-        """Tokenize a window (one tokenizer call for texts, one for pairs) -> {key: [ids per input]}."""
+    def _encode_later(self, pool, window, start, kwargs):
+        """Hand a window to the workers -> (its size, a function that waits for its columns)."""
+        parts = [(rows, texts and pool.encode(texts, pairs, kwargs, self._input_names))
+                 for rows, texts, pairs in self._split(window, start)]
+        return len(window), lambda: self._merge(len(window), [(rows, wait and wait()) for rows, wait in parts])
+
+    def _launch(self, encoded, run, function):
+        """Start the model on each batch of each window -> (the window's results, the batch's rows,
+        a function giving its scores, whether it is the window's last batch)."""
+        for size, columns in encoded:
+            columns = columns()
+            results = [None] * size
+            batches = self._batches(columns, run)
+            for i, rows in enumerate(batches):
+                batch = overlap.to_device(self._collate(columns, rows), self.device)
+                with torch.inference_mode():
+                    scores = _probabilities(self.model(**batch).logits.float(), function)  # (B, num_labels)
+                yield results, rows, overlap.copy_back(scores), i == len(batches) - 1
+
+    def _tokenizer_kwargs(self, tokenizer_kwargs):
+        kwargs = dict(tokenizer_kwargs)
+        if "truncation" not in kwargs and "max_length" not in kwargs:
+            # A text longer than the model accepts would fail in the model; cut it to the model's size.
+            kwargs["truncation"] = True
+            if self._model_max_length is not None:
+                kwargs["max_length"] = self._model_max_length
+        return kwargs
+
+    @staticmethod
+    def _split(window, start):
+        """[(rows, texts, None), (rows, texts, pairs)]: the window's single texts and its pairs, which
+        the tokenizer takes in separate calls; a bad input is an error naming its position."""
         texts, text_rows, pairs, pair_rows = [], [], [], []
         for row, item in enumerate(window):
             text, pair = _text_and_pair(item, f"inputs[{start + row}]")
@@ -132,25 +206,37 @@ class TextClassificationPipeline:
             else:
                 pairs.append((text, pair))
                 pair_rows.append(row)
-        kwargs = dict(tokenizer_kwargs)
-        if "truncation" not in kwargs and "max_length" not in kwargs:
-            # A text longer than the model accepts would fail in the model; cut it to the model's size.
-            kwargs["truncation"] = True
-            if self._model_max_length is not None:
-                kwargs["max_length"] = self._model_max_length
+        return [(text_rows, texts, None), (pair_rows, [t for t, _ in pairs], [p for _, p in pairs])]
+
+    @staticmethod
+    def _merge(size, parts):
+        """[(rows, encoding)] -> {key: [ids per input]} in window order."""
         columns = {}
-        for rows, encoding in (
-            (text_rows, texts and self.tokenizer(texts, **kwargs)),
-            (pair_rows, pairs and self.tokenizer([t for t, _ in pairs], [p for _, p in pairs], **kwargs)),
-        ):
+        for rows, encoding in parts:
             for key, values in (encoding or {}).items():
-                column = columns.setdefault(key, [None] * len(window))
+                column = columns.setdefault(key, [None] * size)
                 for row, value in zip(rows, values):
                     column[row] = value
         return columns
 
+    @staticmethod
+    def _batches(columns, run):
+        """The rows sorted by length (so each batch pads to nearly its own length), cut into batches of
+        at most `batch_size` rows and, with a token budget, at most `max_batch_tokens` padded tokens."""
+        lengths = [len(ids) for ids in columns["input_ids"]]
+        order = sorted(range(len(lengths)), key=lengths.__getitem__)
+        if run.max_batch_tokens is None:
+            return [order[first:first + run.batch_size] for first in range(0, len(order), run.batch_size)]
+        batches, batch = [], []
+        for row in order:  # each row is the longest of its batch so far: the batch pads to it
+            if batch and (len(batch) == run.batch_size or (len(batch) + 1) * lengths[row] > run.max_batch_tokens):
+                batches.append(batch)
+                batch = []
+            batch.append(row)
+        return batches + [batch]
+
     def _collate(self, columns, rows):
-        """Pad the encodings of `rows` to their longest and stack them: {key: (B, T) tensor}."""
+        """Pad the encodings of `rows` to their longest and stack them: {key: (B, T) int64 array}."""
         length = max(len(columns["input_ids"][row]) for row in rows)
         left = getattr(self.tokenizer, "padding_side", "right") == "left"
         batch = {}
@@ -165,7 +251,7 @@ class TextClassificationPipeline:
                     array[i, length - len(values):] = values
                 else:
                     array[i, :len(values)] = values
-            batch[key] = torch.from_numpy(array).to(self.device)
+            batch[key] = array
         return batch
 
     def _pad_id(self, key, length, rows, column):
@@ -179,16 +265,8 @@ class TextClassificationPipeline:
             )
         return pad
 
-    def _scores(self, batch, post):
-        """Run the model on a batch -> per-row score lists (python floats)."""
-        with torch.inference_mode():
-            logits = self.model(**batch).logits.float().cpu()  # (B, num_labels)
-        function = post.get("function_to_apply") or self._default_function()
-        if function == "softmax":
-            logits = torch.softmax(logits, dim=-1)
-        elif function == "sigmoid":
-            logits = torch.sigmoid(logits)
-        return logits.tolist()
+    def _function(self, post):
+        return post.get("function_to_apply") or self._default_function()
 
     def _format(self, scores, post):
         id2label = self.model.config.id2label
@@ -198,6 +276,44 @@ class TextClassificationPipeline:
         ranked = sorted(({"label": id2label[i], "score": s} for i, s in enumerate(scores)),
                         key=lambda entry: entry["score"], reverse=True)
         return ranked if post["top_k"] is None else ranked[:post["top_k"]]
+
+
+@dataclass(frozen=True)
+class Run:
+    """How one call runs: rows per batch, tokenizer workers (0: none), padded tokens per batch (None: any)."""
+    batch_size: int
+    num_workers: int
+    max_batch_tokens: int | None
+
+    def __post_init__(self):
+        for name, least in (("batch_size", 1), ("num_workers", 0), ("max_batch_tokens", 1)):
+            value = getattr(self, name)
+            if value is None and name == "max_batch_tokens":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                kind = "a positive integer" if least else "0 (no workers) or a positive integer"
+                raise ValueError(f"{name} must be {kind}, got {value!r}.")
+
+
+def _first(*values):
+    return next((value for value in values if value is not None), None)
+
+
+def _windows(inputs, size):
+    """(index of the first input, list of the next `size` inputs), reading `inputs` one window at a time."""
+    items, start = iter(inputs), 0
+    while window := list(islice(items, size)):
+        yield start, window
+        start += len(window)
+
+
+def _probabilities(logits, function):
+    """Scores from float32 logits: softmax, sigmoid or the logits themselves."""
+    if function == "softmax":
+        return torch.softmax(logits, dim=-1)
+    if function == "sigmoid":
+        return torch.sigmoid(logits)
+    return logits
 
 
 def _text_and_pair(item, where):
