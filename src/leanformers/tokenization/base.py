@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import warnings
-from functools import partial
+from itertools import chain
 
 from .. import hub
 from .batch_encoding import BatchEncoding
@@ -411,31 +411,51 @@ class PreTrainedTokenizer:
         else:
             rows = encodings
 
-        if padding_strategy != "do_not_pad":
-            self._pad(rows, encodings, padding_strategy, max_length, pad_to_multiple_of,
-                      padding_side or self.padding_side)
-
         if return_token_type_ids is None:
             return_token_type_ids = "token_type_ids" in self.model_input_names
         if return_attention_mask is None:
             return_attention_mask = "attention_mask" in self.model_input_names
-        data = {"input_ids": [e.ids for e in rows]}
-        if return_token_type_ids:
-            data["token_type_ids"] = [e.type_ids for e in rows]
-        if return_attention_mask:
-            data["attention_mask"] = [[1] * len(e.ids) if e.attention_mask is None else e.attention_mask
-                                      for e in rows]
-        if return_special_tokens_mask:
-            data["special_tokens_mask"] = [e.special_tokens_mask for e in rows]
-        if return_offsets_mapping:
-            data["offset_mapping"] = [e.offsets for e in rows]
+        lengths = [len(e.ids) for e in rows]
+        pad_rows = None  # the padding step, as (function, *args)
+        if padding_strategy != "do_not_pad":
+            side = padding_side or self.padding_side
+            if side not in ("right", "left"):
+                raise ValueError(f"padding_side must be 'right' or 'left', got {side!r}.")
+            # the longest main encoding sets the length (overflowing windows do not count, as in the reference)
+            target = max((len(e.ids) for e in encodings), default=0) if padding_strategy == "longest" else max_length
+            if pad_to_multiple_of and target % pad_to_multiple_of:
+                target += pad_to_multiple_of - target % pad_to_multiple_of
+            pad_rows = (_pad_rows, rows, target, side == "right", self.pad_token_id, self.pad_token,
+                        self.pad_token_type_id)
+            lengths = [max(n, target) for n in lengths]
+
+        if (pad_rows is not None and return_tensors in ("np", "pt") and lengths and len(set(lengths)) == 1
+                and not (return_special_tokens_mask or return_offsets_mapping)):
+            # the common model-input call: fill the padded arrays straight from the unpadded rows, and
+            # pad the rows themselves only when someone reads them (BatchEncoding.encodings)
+            data = _padded_arrays(rows, target, side == "right", return_token_type_ids, return_attention_mask,
+                                  self.pad_token_id, self.pad_token_type_id)
+        else:
+            if pad_rows is not None:
+                pad_rows[0](*pad_rows[1:])
+                pad_rows = None
+            data = {"input_ids": [e.ids for e in rows]}
+            if return_token_type_ids:
+                data["token_type_ids"] = [e.type_ids for e in rows]
+            if return_attention_mask:
+                data["attention_mask"] = [[1] * len(e.ids) if e.attention_mask is None else e.attention_mask
+                                          for e in rows]
+            if return_special_tokens_mask:
+                data["special_tokens_mask"] = [e.special_tokens_mask for e in rows]
+            if return_offsets_mapping:
+                data["offset_mapping"] = [e.offsets for e in rows]
         if return_length:
-            data["length"] = [len(e.ids) for e in rows]
+            data["length"] = lengths
         if return_overflowing_tokens:
             data["overflow_to_sample_mapping"] = sample_map
 
         if max_length is None and verbose and self.model_max_length:
-            longest = max(map(len, data["input_ids"]), default=0)
+            longest = max(lengths, default=0)
             if longest > self.model_max_length and not self.deprecation_warnings.get("too-long"):
                 logger.warning("Token indices sequence length is longer than the specified maximum sequence length "
                                f"for this model ({longest} > {self.model_max_length}). Running this sequence "
@@ -446,35 +466,7 @@ class PreTrainedTokenizer:
             # transformers keeps `length` a list even for one text
             return BatchEncoding({key: value if key == "length" else value[0] for key, value in data.items()},
                                  rows, n_sequences=None)
-        return BatchEncoding(data, rows, tensor_type=return_tensors)
-
-    def _pad(self, rows, encodings, strategy, max_length, pad_to_multiple_of, side):
-        """Pad every row in place to max_length or to the longest of `encodings` (the
-        overflowing windows do not count, as in the reference), rounded up to a multiple
-        of pad_to_multiple_of."""
-        if side not in ("right", "left"):
-            raise ValueError(f"padding_side must be 'right' or 'left', got {side!r}.")
-        target = max((len(e.ids) for e in encodings), default=0) if strategy == "longest" else max_length
-        if pad_to_multiple_of and target % pad_to_multiple_of:
-            target += pad_to_multiple_of - target % pad_to_multiple_of
-        pad_id, pad_token, pad_type = self.pad_token_id, self.pad_token, self.pad_token_type_id
-        right = side == "right"
-        for e in rows:
-            n = target - len(e.ids)
-            if n <= 0:
-                continue
-            real = [1] * len(e.ids)
-            if right:
-                e.ids = e.ids + [pad_id] * n
-                e.type_ids = e.type_ids + [pad_type] * n
-                e.attention_mask = real + [0] * n
-            else:
-                e.ids = [pad_id] * n + e.ids
-                e.type_ids = [pad_type] * n + e.type_ids
-                e.attention_mask = [0] * n + real
-            if e.offsets is not None:
-                e.offsets = e.offsets + [(0, 0)] * n if right else [(0, 0)] * n + e.offsets
-            e.defer(partial(_pad_deferred, n=n, right=right, pad_token=pad_token))
+        return BatchEncoding(data, rows, tensor_type=return_tensors, prepare_encodings=pad_rows)
 
     # ---- decoding ------------------------------------------------------------------------------
     def decode(self, token_ids, skip_special_tokens=False, clean_up_tokenization_spaces=None, **kwargs):
@@ -580,12 +572,56 @@ _DEFAULT_OPTIONS = dict(add_special_tokens=False, padding_strategy="do_not_pad",
                         truncation_strategy="do_not_truncate", max_length=None)
 
 
+def _pad_rows(rows, target, right, pad_id, pad_token, pad_type):
+    """Pad every encoding of `rows` in place to `target` tokens (longer ones stay as they are)."""
+    for e in rows:
+        n = target - len(e.ids)
+        if n <= 0:
+            continue
+        real = [1] * len(e.ids)
+        if right:
+            e.ids = e.ids + [pad_id] * n
+            e.type_ids = e.type_ids + [pad_type] * n
+            e.attention_mask = real + [0] * n
+        else:
+            e.ids = [pad_id] * n + e.ids
+            e.type_ids = [pad_type] * n + e.type_ids
+            e.attention_mask = [0] * n + real
+        if e.offsets is not None:
+            e.offsets = e.offsets + [(0, 0)] * n if right else [(0, 0)] * n + e.offsets
+        e.defer(_pad_deferred, n, right, pad_token)
+
+
 def _pad_deferred(e, n, right, pad_token):
     """Padding of the deferred fields of an encoding (see core.Encoding)."""
     for slot, pad in (("_tokens", pad_token), ("_word_ids", None), ("_special_tokens_mask", 1),
                       ("_sequence_ids", None)):
         values = getattr(e, slot)
         setattr(e, slot, values + [pad] * n if right else [pad] * n + values)
+
+
+def _padded_arrays(rows, target, right, with_type_ids, with_attention_mask, pad_id, pad_type):
+    """input_ids (and token_type_ids, attention_mask) of unpadded `rows`, none longer than
+    `target`, as (B, target) int64 arrays padded on the right or left: what padding the
+    rows and converting the lists gives (tests/test_tokenizer_padded_arrays.py pins it)."""
+    import numpy as np
+
+    lengths = np.fromiter((len(e.ids) for e in rows), dtype=np.int64, count=len(rows))  # (B,)
+    positions = np.arange(target)  # (T,)
+    real = positions < lengths[:, None] if right else positions >= (target - lengths)[:, None]  # (B, T)
+    n_real = int(lengths.sum())
+
+    def padded(values, pad):
+        out = np.full((len(rows), target), pad, dtype=np.int64)
+        out[real] = np.fromiter(chain.from_iterable(values), dtype=np.int64, count=n_real)  # fills row by row
+        return out
+
+    data = {"input_ids": padded((e.ids for e in rows), pad_id)}
+    if with_type_ids:
+        data["token_type_ids"] = padded((e.type_ids for e in rows), pad_type)
+    if with_attention_mask:
+        data["attention_mask"] = real.astype(np.int64)
+    return data
 
 
 def _check_text(text, name, is_split_into_words):

@@ -7,10 +7,13 @@ from itertools import chain
 
 
 class BatchEncoding(dict):
-    def __init__(self, data=None, encodings=None, tensor_type=None, n_sequences=None):
+    def __init__(self, data=None, encodings=None, tensor_type=None, n_sequences=None, prepare_encodings=None):
         super().__init__(data or {})
         self._encodings = encodings
         self._n_sequences = n_sequences
+        # a step (function, *args) to run before the encodings are first read: the tokenizer's
+        # array path pads them only then, as most callers never look at them
+        self._prepare = prepare_encodings
         if tensor_type is not None:
             self.convert_to_tensors(tensor_type)
 
@@ -26,21 +29,25 @@ class BatchEncoding(dict):
         if isinstance(item, int):
             if self._encodings is None:
                 raise KeyError("Indexing a BatchEncoding by integer needs its encodings, which this one lacks.")
-            return self._encodings[item]
+            return self.encodings[item]
         if isinstance(item, slice):
             return {key: value[item] for key, value in self.items()}
         raise KeyError(f"BatchEncoding keys are strings, integers or slices, got {type(item).__name__}.")
 
     def __getstate__(self):
-        return {"data": dict(self), "encodings": self._encodings, "n_sequences": self._n_sequences}
+        return {"data": dict(self), "encodings": self.encodings, "n_sequences": self._n_sequences}
 
     def __setstate__(self, state):
         self.update(state["data"])
         self._encodings = state["encodings"]
         self._n_sequences = state["n_sequences"]
+        self._prepare = None
 
     @property
     def encodings(self):
+        if self._prepare is not None:
+            step, self._prepare = self._prepare, None
+            step[0](*step[1:])
         return self._encodings
 
     @property
@@ -54,7 +61,7 @@ class BatchEncoding(dict):
     def _encoding(self, batch_index, what):
         if not self._encodings:
             raise ValueError(f"{what}() is not available: this BatchEncoding was not produced by a tokenizer call.")
-        return self._encodings[batch_index]
+        return self.encodings[batch_index]
 
     def tokens(self, batch_index=0):
         """The tokens of sequence `batch_index`, special and padding tokens included."""

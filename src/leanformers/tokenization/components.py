@@ -8,7 +8,6 @@ for every character.
 
 import re
 import unicodedata
-from functools import partial
 
 from .core import Encoding
 
@@ -269,26 +268,7 @@ class TemplateProcessing:
                 if offsets is not None:
                     offsets += [(0, 0)] * len(s_ids)
         return Encoding(ids, offsets=offsets, type_ids=type_ids,
-                        deferred=[partial(self._fill, template=template, a=a, b=b, add_special_tokens=add_special_tokens)])
-
-    def _fill(self, out, template, a, b, add_special_tokens):
-        """Deferred step: tokens, word ids, special-token mask and sequence ids."""
-        tokens, word_ids, special, seq_ids = [], [], [], []
-        for name, _ in template:
-            if name == "$A" or name == "$B":
-                e = a if name == "$A" else b
-                tokens += e.tokens
-                word_ids += e.word_ids
-                special += e.special_tokens_mask
-                seq_ids += [0 if name == "$A" else 1] * len(e.ids)
-            elif add_special_tokens:
-                s_tokens = self.special_tokens[name][1]
-                n = len(s_tokens)
-                tokens += s_tokens
-                word_ids += [None] * n
-                special += [1] * n
-                seq_ids += [None] * n
-        out._tokens, out._word_ids, out._special_tokens_mask, out._sequence_ids = tokens, word_ids, special, seq_ids
+                        deferred=(_fill_template, self.special_tokens, template, a, b, add_special_tokens))
 
     def to_dict(self):
         def items(template):
@@ -297,6 +277,26 @@ class TemplateProcessing:
         return {"type": "TemplateProcessing", "single": items(self.single), "pair": items(self.pair),
                 "special_tokens": {name: {"id": name, "ids": ids, "tokens": tokens}
                                    for name, (ids, tokens) in self.special_tokens.items()}}
+
+
+def _fill_template(out, special_tokens, template, a, b, add_special_tokens):
+    """Deferred step: tokens, word ids, special-token mask and sequence ids."""
+    tokens, word_ids, special, seq_ids = [], [], [], []
+    for name, _ in template:
+        if name == "$A" or name == "$B":
+            e = a if name == "$A" else b
+            tokens += e.tokens
+            word_ids += e.word_ids
+            special += e.special_tokens_mask
+            seq_ids += [0 if name == "$A" else 1] * len(e.ids)
+        elif add_special_tokens:
+            s_tokens = special_tokens[name][1]
+            n = len(s_tokens)
+            tokens += s_tokens
+            word_ids += [None] * n
+            special += [1] * n
+            seq_ids += [None] * n
+    out._tokens, out._word_ids, out._special_tokens_mask, out._sequence_ids = tokens, word_ids, special, seq_ids
 
 
 def _parse_template(template):

@@ -36,7 +36,6 @@ included, gets the next word id.
 
 import re
 from dataclasses import dataclass
-from functools import partial
 from itertools import chain
 
 # Rust's char::is_whitespace, the set the reference uses to strip around added tokens
@@ -60,39 +59,54 @@ class AddedToken:
 class Encoding:
     """The encoding of one sequence (or a merged pair): parallel per-token lists.
 
-    `ids` and `type_ids` are always built. `tokens`, `word_ids`,
-    `special_tokens_mask` and `sequence_ids` may be deferred: `deferred` is then a
-    list of steps (functions of the encoding) that fill them in on first access, so a
-    call that only returns ids never builds them. `defer(step)` adds a step (or runs
-    it at once when nothing is pending)."""
-    __slots__ = ("ids", "type_ids", "offsets", "attention_mask", "overflowing", "_tokens", "_word_ids",
+    `ids` is always built; `type_ids` too, except the all-zero type ids of a raw
+    encoding, built on first access. `tokens`, `word_ids`, `special_tokens_mask` and
+    `sequence_ids` may be deferred: `deferred` is then one step `(function, *args)`,
+    called as `function(encoding, *args)` on first access to fill them in, so a call
+    that only returns ids never builds them. `defer(function, *args)` adds a step (or
+    runs it at once when nothing is pending).
+
+    A batch creates a few of these per text, and every list, tuple and object that
+    holds others is one more thing for Python's cycle collector to walk after the
+    call; so steps are plain tuples (not partials in a list) and an encoding without
+    overflow shares one empty tuple."""
+    __slots__ = ("ids", "_type_ids", "offsets", "attention_mask", "overflowing", "_tokens", "_word_ids",
                  "_special_tokens_mask", "_sequence_ids", "_deferred")
 
     def __init__(self, ids, tokens=None, word_ids=None, offsets=None, type_ids=None,
                  special_tokens_mask=None, sequence_ids=None, deferred=None):
-        n = len(ids)
         self.ids = ids
-        self.type_ids = type_ids if type_ids is not None else [0] * n
+        self._type_ids = type_ids  # None: all zeros, built when read
         self.offsets = offsets  # list of (start, end), or None when not computed
         self.attention_mask = None  # set by padding; None means all ones
-        self.overflowing = []  # encodings of the windows cut off by truncation
+        self.overflowing = ()  # encodings of the windows cut off by truncation
         self._deferred = deferred
         if deferred is None:
+            n = len(ids)
             self._tokens = tokens
             self._word_ids = word_ids
             self._special_tokens_mask = special_tokens_mask if special_tokens_mask is not None else [0] * n
             self._sequence_ids = sequence_ids if sequence_ids is not None else [0] * n
 
-    def _resolve(self):
-        steps, self._deferred = self._deferred, None
-        for step in steps:
-            step(self)
+    @property
+    def type_ids(self):
+        if self._type_ids is None:
+            self._type_ids = [0] * len(self.ids)
+        return self._type_ids
 
-    def defer(self, step):
+    @type_ids.setter
+    def type_ids(self, value):
+        self._type_ids = value
+
+    def _resolve(self):
+        step, self._deferred = self._deferred, None
+        step[0](self, *step[1:])
+
+    def defer(self, function, *args):
         if self._deferred is None:
-            step(self)
+            function(self, *args)
         else:
-            self._deferred.append(step)
+            self._deferred = (_in_turn, self._deferred, (function, *args))
 
     def _field(name):  # noqa: N805 - builds the properties below
         slot = "_" + name
@@ -118,10 +132,19 @@ class Encoding:
         return len(self.ids)
 
     def slice(self, start, stop):
-        return Encoding(self.ids[start:stop], self.tokens[start:stop], self.word_ids[start:stop],
-                        None if self.offsets is None else self.offsets[start:stop],
-                        self.type_ids[start:stop], self.special_tokens_mask[start:stop],
-                        self.sequence_ids[start:stop])
+        """Tokens start..stop as a new encoding; its deferred fields are cut from this
+        encoding's when first read (truncation cuts many windows nobody reads)."""
+        return Encoding(self.ids[start:stop], offsets=None if self.offsets is None else self.offsets[start:stop],
+                        type_ids=None if self._type_ids is None else self._type_ids[start:stop],
+                        deferred=(_slice_of, self, start, stop))
+
+    def _moved(self):
+        """A new encoding holding this one's state (so this one can become something else)."""
+        out = Encoding.__new__(Encoding)
+        for slot in Encoding.__slots__:
+            if hasattr(self, slot):
+                setattr(out, slot, getattr(self, slot))
+        return out
 
     def truncate(self, max_length, stride=0, direction="right"):
         """Keep `max_length` tokens; the rest goes to `overflowing` as windows of
@@ -130,7 +153,7 @@ class Encoding:
         if max_length >= n:
             return
         if max_length == 0:
-            cut = self.slice(0, n)
+            cut = self._moved()
             self.__init__([], [], [], None if self.offsets is None else [], [], [], [])
             self.overflowing = [cut]
             return
@@ -144,12 +167,24 @@ class Encoding:
             windows.append((begin, end) if direction == "right" else (n - end, n - begin))
             if end == n:
                 break
-        parts = [self.slice(a, b) for a, b in windows]
-        first = parts[0]
-        self.ids, self.tokens, self.word_ids, self.offsets = first.ids, first.tokens, first.word_ids, first.offsets
-        self.type_ids, self.special_tokens_mask = first.type_ids, first.special_tokens_mask
-        self.sequence_ids = first.sequence_ids
-        self.overflowing = parts[1:]
+        whole = self._moved()
+        first = whole.slice(*windows[0])
+        self.ids, self._type_ids, self.offsets, self._deferred = first.ids, first._type_ids, first.offsets, first._deferred
+        self.overflowing = [whole.slice(a, b) for a, b in windows[1:]]
+
+
+def _in_turn(e, first, second):
+    """Deferred step running two steps in order (padding after a pending fill)."""
+    first[0](e, *first[1:])
+    second[0](e, *second[1:])
+
+
+def _slice_of(e, source, start, stop):
+    """Deferred step of a truncation window: its fields cut from the whole encoding."""
+    e._tokens = source.tokens[start:stop]
+    e._word_ids = source.word_ids[start:stop]
+    e._special_tokens_mask = source.special_tokens_mask[start:stop]
+    e._sequence_ids = source.sequence_ids[start:stop]
 
 
 def merge(encodings):
@@ -319,15 +354,15 @@ class Tokenizer:
                     continue
                 word = word + 1 if word_per_piece else text_index
                 ids.append(added_id)
-                groups.append(((segment,), word, None))
+                groups += ((segment,), word, None)
                 if with_offsets:
                     offsets.append((seg_start, seg_end))
-        return Encoding(ids, offsets=offsets, deferred=[partial(_fill_words, groups=groups, details=self._details)])
+        return Encoding(ids, offsets=offsets, deferred=(_fill_words, groups, self._details))
 
     def _encode_segment(self, segment, seg_start, offsets, word_per_piece, text_index, word, ids, groups):
         """Normalize, pre-tokenize and tokenize one piece of text free of raw added
-        tokens, appending ids to `ids` and (words, first word id, whether each word
-        has its own id) to `groups`. Returns the last word id used."""
+        tokens, appending ids to `ids` and the triple words, first word id, whether
+        each word has its own id to `groups` (see `_fill_words`). Returns the last word id used."""
         normalizer, pre_tokenizer = self.normalizer, self.pre_tokenizer
         get, miss = self._cache.get, self._tokenize_word
         if offsets is None:
@@ -341,7 +376,7 @@ class Tokenizer:
             if added_id is not None:
                 word = word + 1 if word_per_piece else text_index
                 ids.append(added_id)
-                groups.append(((part,), word, None))
+                groups += ((part,), word, None)
                 if offsets is not None:
                     offsets.append(_to_original(align, part_start, part_end, seg_start))
                 continue
@@ -360,11 +395,11 @@ class Tokenizer:
                             a, b = char_align[a][0] - start, char_align[b - 1][1] - start
                         offsets.append(_to_original(align, base + a, base + b, seg_start))
             if word_per_piece:
-                groups.append((words, word + 1, True))
+                groups += (words, word + 1, True)
                 word += len(words)
             else:
                 word = text_index
-                groups.append((words, word, False))
+                groups += (words, word, False)
         return word
 
     def _tokenize_word(self, word):
@@ -434,10 +469,12 @@ class Tokenizer:
 
 def _fill_words(e, groups, details):
     """Deferred step of a raw encoding: tokens and word ids from the words' model results.
-    A group is (words, first word id, whether each word has its own id), or, for an
-    added token, ((token,), word id, None)."""
+    `groups` is a flat list of triples (one object fewer per group than a list of
+    tuples): words, first word id, whether each word has its own id; or, for an added
+    token, (token,), word id, None."""
     tokens, word_ids = [], []
-    for words, first, one_id_per_word in groups:
+    triples = iter(groups)
+    for words, first, one_id_per_word in zip(triples, triples, triples):
         if one_id_per_word is None:
             tokens += words
             word_ids.append(first)
