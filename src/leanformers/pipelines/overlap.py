@@ -30,6 +30,7 @@ tokenize, and must stay light.
 
 import contextlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import pickle
 from collections import deque
@@ -47,6 +48,14 @@ def default_workers():
     """Workers for the machine: one core stays with the main thread, which feeds the device."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(MAX_DEFAULT_WORKERS, cores - 1))
+
+
+def start_fork_server():
+    """Start the fork server (once per process) without waiting for it: it imports torch meanwhile,
+    so a pipeline that starts it when built finds it ready by its first call."""
+    if START_METHOD == "forkserver":
+        multiprocessing.set_forkserver_preload([__name__, "torch"])
+        multiprocessing.forkserver.ensure_running()
 
 
 def ahead(items, depth):
@@ -67,11 +76,9 @@ class TokenizerPool:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="leanformers-tokenize")
             self._encode = partial(encode, tokenizer)
         else:
-            context = multiprocessing.get_context(START_METHOD)
-            if START_METHOD == "forkserver":  # takes effect when the fork server starts (once per process)
-                context.set_forkserver_preload([__name__, "torch"])
-            self._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_install,
-                                                 initargs=(pickle.dumps(tokenizer),))
+            start_fork_server()
+            self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(START_METHOD),
+                                                 initializer=_install, initargs=(pickle.dumps(tokenizer),))
             self._encode = _encode_installed
 
     def encode(self, texts, pairs, tokenizer_kwargs, keys):

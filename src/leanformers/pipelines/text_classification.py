@@ -26,6 +26,7 @@ DEFAULT_BATCH_SIZE = 32
 CUDA_BATCH_SIZE = 256  # a GPU wants large batches; the token budget keeps long texts' batches small
 CUDA_MAX_BATCH_TOKENS = 16384  # padded tokens per batch: 256 rows of 64 tokens, 32 rows of 512
 WINDOW_BATCHES = 32  # batches tokenized and sorted together: larger sorts better, smaller streams sooner
+MAX_WINDOW = 2048  # inputs per window at most: a window is tokenized before its first batch runs
 WINDOWS_AHEAD = 1  # windows handed to the workers beyond the one the model is on
 BATCHES_IN_FLIGHT = 4  # batches launched on the device before the oldest one's scores are read
 FUNCTIONS = ("softmax", "sigmoid", "none")
@@ -64,6 +65,8 @@ class TextClassificationPipeline:
         self._defaults = self._split_params(**kwargs)
         self._model_max_length = _model_max_length(model.config, tokenizer)
         self._input_names = _forward_parameters(model)
+        if self._run_settings(None, None, None).num_workers > 1:
+            overlap.start_fork_server()
 
     @property
     def dtype(self):
@@ -131,7 +134,7 @@ class TextClassificationPipeline:
     def _stream(self, inputs, run, tokenizer_kwargs, post):
         """Yield one result per input, in input order, a window of batches at a time."""
         kwargs = self._tokenizer_kwargs(tokenizer_kwargs)
-        windows = _windows(inputs, run.batch_size * WINDOW_BATCHES)
+        windows = _windows(inputs, min(run.batch_size * WINDOW_BATCHES, MAX_WINDOW))
         if run.num_workers:
             yield from self._stream_overlapped(windows, run, kwargs, post)
             return
