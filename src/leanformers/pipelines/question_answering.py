@@ -5,7 +5,8 @@ transformers 5 removed this pipeline; its interface and scoring are kept as tran
 top_k > 1; one result per pair for lists). A long context is cut into windows of `max_seq_len` tokens that
 overlap by `doc_stride`; in each window the start and end logits outside the context become -10000, are
 softmaxed, and a span scores p(start) * p(end) with start <= end and at most `max_answer_len` tokens. With
-`align_to_words` the answer is widened to whole words. `handle_impossible_answer` adds the empty answer,
+`align_to_words` the answer is widened to whole words. Spans that give the same answer text (ignoring case),
+in one window or several, are one answer whose score is the sum of theirs. `handle_impossible_answer` adds the empty answer,
 scored by the [CLS] position of the window where it scores lowest.
 """
 
@@ -68,14 +69,22 @@ class QuestionAnsweringPipeline(ModelPipeline):
             with torch.inference_mode():
                 out = self.model(**batch)
             attention = np.array([encoding["attention_mask"][window]]) if "attention_mask" in encoding else None
+            # aligning to words can turn several spans into one answer: take more candidates
+            candidates = top_k * 2 + 10 if align_to_words else top_k
             starts, ends, scores, null_score = _best_spans(
                 out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy(), p_mask, attention,
-                null_score, top_k, handle_impossible_answer, max_answer_len)
+                null_score, candidates, handle_impossible_answer, max_answer_len)
             offset = int((input_ids == self.tokenizer.pad_token_id).sum()) if not question_first else 0
             for s, e, score in zip(starts, ends, scores):
                 start, end = self._char_span(encoding.encodings[window], s - offset, e - offset, context_index,
                                              align_to_words)
-                answers.append({"score": score.item(), "start": start, "end": end, "answer": context[start:end]})
+                text = context[start:end]
+                # the same text (ignoring case) from another span or window adds its score to the first one's
+                same = next((a for a in answers if a["answer"].lower() == text.lower()), None)
+                if same is not None:
+                    same["score"] += score.item()
+                else:
+                    answers.append({"score": score.item(), "start": start, "end": end, "answer": text})
         if handle_impossible_answer:
             answers.append({"score": null_score, "start": 0, "end": 0, "answer": ""})
         answers = sorted(answers, key=lambda answer: answer["score"], reverse=True)[:top_k]

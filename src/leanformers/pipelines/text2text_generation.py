@@ -20,6 +20,9 @@ class Text2TextGenerationPipeline(GenerationPipeline):
     `clean_up_tokenization_spaces`, `truncation`, and any generate() setting."""
 
     result_key = "generated_text"
+    # transformers 4.57's defaults, which win over the model's generation_config.json (they differ from the
+    # global defaults), though a max_length set there (other than 20) drops max_new_tokens
+    overriding_defaults = {"max_new_tokens": 256, "num_beams": 4}
 
     def __init__(self, model, tokenizer, task="text2text-generation", **kwargs):
         super().__init__(model, tokenizer, task, **kwargs)
@@ -48,17 +51,26 @@ class Text2TextGenerationPipeline(GenerationPipeline):
             with torch.inference_mode():
                 sequences = self.model.generate(**encoding, **generate_kwargs).cpu()
             for rows in sequences.view(len(batch), -1, sequences.size(-1)):
-                results.append([self._record(row.tolist(), text) for row in rows])
+                results.append([self._record(row, text) for row in rows])
         if single:
             return results[0]
         return [r[0] for r in results] if all(len(r) == 1 for r in results) else results
 
+    def _generate_kwargs(self, generate_kwargs):
+        """The call's settings over the pipeline defaults, and those over the model's generation config (which
+        generate() reads). A max_length of the model or of the pipeline's construction drops max_new_tokens."""
+        defaults = self.overriding_defaults
+        if {**self.model.generation_config.to_dict(), **self._defaults}.get("max_length") not in (None, 20):
+            defaults = {key: value for key, value in defaults.items() if key != "max_new_tokens"}
+        return super()._generate_kwargs({**defaults, **generate_kwargs})
+
     def _record(self, ids, text):
+        """ids: one output row, (length,); returned as that tensor with return_tensors, as transformers 4 did."""
         name = self.result_key.replace("_text", "")
         if text.get("return_tensors"):
             return {f"{name}_token_ids": ids}
         return {self.result_key: self.tokenizer.decode(
-            ids, skip_special_tokens=True, clean_up_tokenization_spaces=text.get("clean_up_tokenization_spaces"))}
+            ids.tolist(), skip_special_tokens=True, clean_up_tokenization_spaces=text.get("clean_up_tokenization_spaces"))}
 
 
 class SummarizationPipeline(Text2TextGenerationPipeline):
