@@ -3,8 +3,10 @@
 transformers 5 removed these two pipelines; their interface is kept as transformers 4 had it:
 `pipe("text")` -> `[{'generated_text': ...}]` (`summary_text` for summarization), one dict per returned
 sequence; a list of texts gives one dict per text when each has one result, else a list of lists. The
-text is tokenized (with the model's `prefix` from the config, if any), truncated to the model's length,
-generated with the model's generation settings and the call's, and decoded without special tokens.
+text is tokenized (with the model's `prefix` from the config, if any), truncated to the model's length
+(transformers 4 did not truncate, and failed past it), generated with the call's settings over the
+pipeline's defaults (num_beams=4, max_new_tokens=256) over the model's generation settings, and decoded
+without special tokens; with `return_tensors` each result holds the row of token ids as a tensor.
 """
 
 import torch
