@@ -8,7 +8,11 @@ offline). Each case generates 64 new tokens greedily (no eos, so every row runs 
 Prints JSON: tokens/s of both libraries and the ratio leanformers / transformers (target >= 1.0), and
 writes it to --output if given.
 
-Usage: python benchmarks/generation.py [--repeats 3] [--new-tokens 64] [--output FILE] [--device cpu]
+--threads sets torch's thread count for both libraries (default: torch's own). On a machine shared with other
+work, --threads 1 compares the work each library does: two threads that wait on each other's preempted cores
+make every small operation slow and the ratio mostly noise.
+
+Usage: python benchmarks/generation.py [--repeats 3] [--new-tokens 64] [--threads N] [--output FILE] [--device cpu]
 """
 
 import argparse
@@ -78,6 +82,7 @@ def main():
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int)
     parser.add_argument("--output")
     args = parser.parse_args()
 
@@ -86,6 +91,8 @@ def main():
 
     import leanformers
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     logging.getLogger("transformers").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     results = {"model": "GPT-2 small shape (124M), random weights (seed 0)", "new_tokens": args.new_tokens,

@@ -112,13 +112,16 @@ def causal_mask(attention_mask, past, T, dtype, device):
     """Additive (B or 1, 1, T, past+T) mask: query i (at position past+i) sees the keys at or before it that are
     not padding. None when nothing is masked (one new token and no padding), so attention takes the fast path.
     A padding query sees no key; its row is all-minimum and softmax makes it uniform, as in transformers."""
-    if T == 1 and attention_mask is None:
-        return None
-    total = past + T
-    allowed = torch.arange(total, device=device)[None, :] <= torch.arange(past, total, device=device)[:, None]
-    allowed = allowed[None, None]  # (1, 1, T, total)
-    if attention_mask is not None:
-        allowed = allowed & attention_mask[:, None, None, :].bool()
+    if T == 1:  # the newest token sees every key: only padding is masked
+        if attention_mask is None:
+            return None
+        allowed = attention_mask[:, None, None, :].bool()  # (B, 1, 1, past+1)
+    else:
+        total = past + T
+        allowed = torch.arange(total, device=device)[None, :] <= torch.arange(past, total, device=device)[:, None]
+        allowed = allowed[None, None]  # (1, 1, T, total)
+        if attention_mask is not None:
+            allowed = allowed & attention_mask[:, None, None, :].bool()
     return torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(~allowed, torch.finfo(dtype).min)
 
 
@@ -307,9 +310,9 @@ def logits_processors(gc, prompt_length, eos, max_length, pad_lengths):
         out.append(repetition_penalty(gc.repetition_penalty, pad_lengths))
     if gc.no_repeat_ngram_size:
         out.append(no_repeat_ngram(gc.no_repeat_ngram_size))
-    if eos is not None and gc.min_length:
+    if eos and gc.min_length:  # without an eos there is nothing to suppress
         out.append(suppress_eos_before(gc.min_length, eos))
-    if eos is not None and gc.min_new_tokens:
+    if eos and gc.min_new_tokens:
         out.append(suppress_eos_before(prompt_length + gc.min_new_tokens, eos))
     if gc.forced_bos_token_id is not None:
         out.append(force_token_at(1, gc.forced_bos_token_id))
@@ -317,7 +320,7 @@ def logits_processors(gc, prompt_length, eos, max_length, pad_lengths):
         out.append(force_token_at(max_length - 1, gc.forced_eos_token_id))
     if gc.do_sample:
         # beam sampling keeps enough candidates that a beam can always continue past an eos
-        keep = (len(eos) + 1 if eos is not None else 2) if gc.num_beams > 1 else 1
+        keep = (len(eos) + 1 if eos else 2) if gc.num_beams > 1 else 1
         if gc.temperature != 1.0:
             out.append(temperature(gc.temperature))
         if gc.top_k:
@@ -515,10 +518,12 @@ class GenerationMixin:
             if eos_tensor is not None:  # finished rows are padded
                 next_tokens = torch.where(unfinished, next_tokens, pad)
             ids = torch.cat([ids, next_tokens[:, None]], dim=1)
-            if eos_tensor is not None:
-                unfinished &= ~torch.isin(next_tokens, eos_tensor)
-            if ids.size(1) >= max_length or not bool(unfinished.any()):
+            if ids.size(1) >= max_length:
                 return ids
+            if eos_tensor is not None:  # the one device sync a step, and only when an eos can stop rows
+                unfinished &= ~torch.isin(next_tokens, eos_tensor)
+                if not bool(unfinished.any()):
+                    return ids
             logits = step(next_tokens[:, None], cache)
 
     def _beam_search(self, ids, step, cache, processors, gc, B, max_length, eos, pad, generator):
