@@ -24,6 +24,8 @@ CASES = {
     "greedy": dict(max_new_tokens=12),
     "greedy-default-length": dict(),
     "min-new-tokens": dict(max_new_tokens=10, min_new_tokens=6),
+    "no-eos-min-lengths": dict(max_new_tokens=8, min_new_tokens=8, min_length=4, eos_token_id=None),  # the benchmark's
+    "beam-sample-no-eos": dict(max_new_tokens=8, do_sample=True, num_beams=2, top_k=1, eos_token_id=None),
     "repetition-ngram": dict(max_new_tokens=15, repetition_penalty=1.5, no_repeat_ngram_size=2),
     "forced-bos-eos": dict(max_new_tokens=8, forced_bos_token_id=5, forced_eos_token_id=7),
     "beam": dict(max_new_tokens=12, num_beams=4),
@@ -123,3 +125,13 @@ def test_sampling_with_a_generator(pair):
     torch.manual_seed(0)
     global_rng = ours.generate(**batch, max_new_tokens=8, do_sample=True)
     assert torch.equal(runs[0], runs[1]) and runs[0].shape == global_rng.shape
+
+
+def test_no_processor_work_without_eos():
+    """min_length/min_new_tokens only suppress an eos: without one, no processor runs each step (the benchmark's
+    settings)."""
+    from leanformers.generation import GenerationConfig, logits_processors
+
+    settings = GenerationConfig(min_new_tokens=8, min_length=4)
+    assert logits_processors(settings, 16, [], 24, None) == []
+    assert len(logits_processors(settings, 16, [EOS], 24, None)) == 2

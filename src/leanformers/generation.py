@@ -493,6 +493,8 @@ class GenerationMixin:
         encoder_states = self.get_encoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         encoder_outputs = (encoder_states.repeat_interleave(expand, dim=0),)
         mask = attention_mask.repeat_interleave(expand, dim=0) if attention_mask is not None else None
+        if mask is not None and bool(mask.all()):
+            mask = None  # checked once here rather than at every step
 
         def step(tokens, cache):
             out = self(attention_mask=mask, encoder_outputs=encoder_outputs, decoder_input_ids=tokens, cache=cache,
