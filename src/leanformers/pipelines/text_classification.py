@@ -10,9 +10,7 @@ path of overlap.py: tokenization in workers while the model runs, results fetche
 synchronisation per batch.
 """
 
-import copy
 import inspect
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -387,7 +385,7 @@ def _model_device(model):
 
 
 def _quantize(model, quantize, device):
-    """Dynamic int8 Linear layers (per-channel weights) in the encoder of a float32 copy of `model`.
+    """A float32 copy of `model` with int8 Linear layers (leanformers.quantization) in its encoder.
 
     The head (pooler, pre_classifier, classifier) stays in float32: it costs almost nothing and its
     error would go straight into the logits. The caller's model is left untouched.
@@ -396,17 +394,9 @@ def _quantize(model, quantize, device):
         raise ValueError(f"quantize must be None or 'int8', got {quantize!r}.")
     if device.type != "cpu":
         raise ValueError(f"quantize='int8' runs on the CPU only; got device {device}. Pass device='cpu'.")
-    with warnings.catch_warnings():
-        # torch marks torch.ao.quantization as deprecated in favour of torchao, a further dependency
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    from ..quantization import quantize_int8
 
-        model = copy.deepcopy(model).float()
-        prefix = getattr(model, "base_model_prefix", "")
-        base = getattr(model, prefix, model)
-        pooler = set(base.pooler.modules()) if getattr(base, "pooler", None) is not None else set()
-        encoder = {f"{prefix}.{name}" if base is not model else name: per_channel_dynamic_qconfig
-                   for name, module in base.named_modules()
-                   if isinstance(module, torch.nn.Linear) and module not in pooler}
-        return quantize_dynamic(model, encoder, dtype=torch.qint8, inplace=True)
+    base = getattr(model, getattr(model, "base_model_prefix", ""), model)
+    head = [module for module in model.children() if module is not base]
+    pooler = getattr(base, "pooler", None)
+    return quantize_int8(model, keep=head + ([pooler] if pooler is not None else [])).float()
