@@ -251,6 +251,8 @@ def cpu_evidence(args, report):
     report.add("fake_slow_model", {
         "batches": batches, "model_seconds": model_seconds, "tokenize_seconds": tokenize_seconds,
         "sum": model_seconds + tokenize_seconds, "max": max(model_seconds, tokenize_seconds),
+        # the main thread's own Python work (split, collate, launch, format): the plain run beyond the sum
+        "main_thread_seconds": seconds[0] - model_seconds - tokenize_seconds,
         **{f"pipeline_seconds_{w}_workers": s for w, s in seconds.items()}})
 
 

@@ -8,9 +8,13 @@ so a hang fails the test instead of blocking CI; after every call no worker thre
 
 import copy
 import gc
+import json
 import multiprocessing
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -64,7 +68,7 @@ def assert_no_workers():
     assert not any(type(t).__name__ == "_ExecutorManagerThread" for t in threading.enumerate())
 
 
-TEXTS = sentences(150, seed=4) + [QUICKTOUR_TEXT, "", "ok", " ".join(["unhappy"] * 700)]  # mixed lengths, one truncated
+TEXTS = sentences(100, seed=4) + [QUICKTOUR_TEXT, "", "ok", " ".join(["unhappy"] * 700)]  # mixed lengths, one truncated
 PAIRS = [{"text": t, "text_pair": p} for t, p in zip(sentences(30, seed=5), sentences(30, seed=6))]
 MIXED = [item for pair in zip(TEXTS[:30], PAIRS) for item in pair]  # texts and pairs interleaved
 
@@ -247,3 +251,20 @@ def test_half_precision_keeps_labels(pipe, dtype):
 
 def test_dtype_reaches_the_model(folder):
     assert pipeline("sentiment-analysis", model=folder, device="cpu", dtype="bfloat16").dtype == torch.bfloat16
+
+
+def test_cli_classify_with_worker_processes(folder, tmp_path):
+    """`leanformers classify --num-workers 2` streams a file through worker processes (a script with its
+    own main guard, as forkserver workers need): the same records as the plain pipeline."""
+    entry_point = Path(sys.executable).with_name("leanformers")
+    if not entry_point.is_file():
+        pytest.skip(f"the leanformers entry point is not installed beside {sys.executable} (pip install -e .)")
+    texts = [t for t in TEXTS if t]  # the CLI skips blank lines
+    source = tmp_path / "texts.txt"
+    source.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    done = subprocess.run([str(entry_point), "classify", "--model", folder, "--input", str(source),
+                           "--batch-size", "4", "--num-workers", "2"], capture_output=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    expected = pipeline("sentiment-analysis", model=folder, device="cpu")(texts, batch_size=4, num_workers=0)
+    assert [json.loads(line) for line in done.stdout.decode().splitlines()] == [
+        {"text": text, **result} for text, result in zip(texts, expected)]

@@ -39,6 +39,11 @@ def add_commands(subparsers):
     classify.add_argument("--input", default="-", metavar="FILE", help="input file, or - for stdin (default)")
     classify.add_argument("--output", default=None, metavar="FILE", help="output JSONL file (default: stdout)")
     classify.add_argument("--batch-size", type=_positive_int, default=None, metavar="N")
+    classify.add_argument("--num-workers", type=_non_negative_int, default=None, metavar="N",
+                          help="tokenizer workers running while the model runs, 0 for none "
+                               "(default: sized to the cores on a GPU, none on the CPU)")
+    classify.add_argument("--max-batch-tokens", type=_positive_int, default=None, metavar="N",
+                          help="most padded tokens in a batch (default: 16384 on a GPU, no limit on the CPU)")
     classify.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
                           help="write the K best labels of each text, sorted by score")
     classify.set_defaults(func=run_classify)
@@ -66,9 +71,10 @@ def run_classify(args):
         with stream:
             records = _read_records(stream, source)
             head = list(islice(records, PEEK_LINES))  # a bad line near the top fails before the model loads
-            classifier = pipeline("text-classification", model=args.model, batch_size=args.batch_size)
+            classifier = pipeline("text-classification", model=args.model, batch_size=args.batch_size,
+                                  num_workers=args.num_workers, max_batch_tokens=args.max_batch_tokens)
             with _output(args.output) as out:
-                pending = deque()  # records read but not yet answered; bounded by the pipeline's window
+                pending = deque()  # records read but not yet answered; bounded by the pipeline's windows
                 results = classifier(_inputs(chain(head, records), pending), **call_kwargs)
                 for result in _progress(results):
                     record = pending.popleft()
@@ -167,13 +173,20 @@ class _output:
         return False
 
 
-def _positive_int(value):
-    import argparse
+def _int_at_least(least, kind):
+    def parse(value):
+        import argparse
 
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return number
+        try:
+            number = int(value)
+        except ValueError:
+            number = least - 1
+        if number < least:
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {value!r}")
+        return number
+
+    return parse
+
+
+_positive_int = _int_at_least(1, "a positive integer")
+_non_negative_int = _int_at_least(0, "0 or a positive integer")

@@ -14,21 +14,23 @@ runs in bounded memory; an error in any stage reaches the caller and `TokenizerP
 workers.
 
 Threads or processes: the tokenizer holds the GIL, so two tokenizer threads are no faster than one,
-but one thread still overlaps tokenization with the device. One process tokenizes ~22-28k
-SST-2 sentences/s on the 2-core development machine, about the ~15k/s a GPU pipeline aims at, with
-the main thread's own Python work competing for the same GIL; so one worker is a thread (no
-start-up cost) and more are processes (parallel tokenization, and the main thread keeps the GIL).
+but one thread still overlaps tokenization with the device. One process tokenizes 14-22k SST-2
+sentences (5-60 words) a second on the loaded 2-core development machine, about the ~15k/s a GPU
+pipeline aims at, and a thread shares the GIL with the main thread's own Python work (collating,
+launching, formatting); so one worker is a thread (no start-up cost) and more are processes
+(parallel tokenization, and the GIL left to the main thread). benchmarks/README.md has the figures.
 Processes start by forkserver (spawn where there is none): forking a parent that has initialised
 CUDA is unsafe. The fork server imports torch once (Python 3.11 does not preload `__main__` there,
 so without it every worker whose main script imports torch would import it again, seconds each);
 each worker gets the tokenizer once, pickled, when it starts. As with any forkserver/spawn
 process, a worker imports the caller's main script first: scripts need `if __name__ == "__main__":`.
 
-This module imports torch only inside the functions that need it: worker processes import it to
-tokenize, and must stay light.
+This module imports torch only inside the functions that need it: spawned workers import the
+module to tokenize, and must not pay for torch.
 """
 
 import contextlib
+import copy
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -78,7 +80,8 @@ class TokenizerPool:
         else:
             start_fork_server()
             self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(START_METHOD),
-                                                 initializer=_install, initargs=(pickle.dumps(tokenizer),))
+                                                 initializer=_install,
+                                                 initargs=(pickle.dumps(_without_word_caches(tokenizer)),))
             self._encode = _encode_installed
 
     def encode(self, texts, pairs, tokenizer_kwargs, keys):
@@ -115,6 +118,20 @@ def _explained_worker_failure():
             f"A tokenizer worker process died ({type(err).__name__}: {err}). Worker processes import the main "
             "script first: guard the script's top level with `if __name__ == \"__main__\":`, or pass "
             "num_workers=1 (one thread) or num_workers=0 (no workers) to the pipeline.") from err
+
+
+def _without_word_caches(tokenizer):
+    """A shallow copy of `tokenizer` whose backend starts with empty word caches. The caches grow with
+    every new word seen and can outweigh the vocabulary: after 10,000 SST-2 sentences they make the
+    pickle 1.1 MB instead of 0.6 MB and starting two workers 1.0 s instead of 0.2 s."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if not hasattr(backend, "refresh"):
+        return tokenizer
+    fresh = copy.copy(backend)
+    fresh.refresh()  # new empty caches; it also recompiles the added-token patterns it shares, to the same
+    clone = copy.copy(tokenizer)
+    vars(clone).update({name: fresh for name, value in vars(tokenizer).items() if value is backend})
+    return clone
 
 
 _worker_tokenizer = None  # a worker process's tokenizer, set once by _install when the process starts
