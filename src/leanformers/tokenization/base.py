@@ -579,13 +579,14 @@ def _pad_rows(rows, target, right, pad_id, pad_token, pad_type):
         if n <= 0:
             continue
         real = [1] * len(e.ids)
+        type_ids = e.type_ids  # before ids grow: unbuilt type ids are built from the length of ids
         if right:
             e.ids = e.ids + [pad_id] * n
-            e.type_ids = e.type_ids + [pad_type] * n
+            e.type_ids = type_ids + [pad_type] * n
             e.attention_mask = real + [0] * n
         else:
             e.ids = [pad_id] * n + e.ids
-            e.type_ids = [pad_type] * n + e.type_ids
+            e.type_ids = [pad_type] * n + type_ids
             e.attention_mask = [0] * n + real
         if e.offsets is not None:
             e.offsets = e.offsets + [(0, 0)] * n if right else [(0, 0)] * n + e.offsets
@@ -618,7 +619,10 @@ def _padded_arrays(rows, target, right, with_type_ids, with_attention_mask, pad_
 
     data = {"input_ids": padded((e.ids for e in rows), pad_id)}
     if with_type_ids:
-        data["token_type_ids"] = padded((e.type_ids for e in rows), pad_type)
+        if any(e._type_ids is not None for e in rows):
+            data["token_type_ids"] = padded((e.type_ids for e in rows), pad_type)
+        else:  # all zeros, left unbuilt by the post-processor (core.Encoding)
+            data["token_type_ids"] = np.where(real, 0, pad_type)
     if with_attention_mask:
         data["attention_mask"] = real.astype(np.int64)
     return data

@@ -364,7 +364,6 @@ class Tokenizer:
         tokens, appending ids to `ids` and the triple words, first word id, whether
         each word has its own id to `groups` (see `_fill_words`). Returns the last word id used."""
         normalizer, pre_tokenizer = self.normalizer, self.pre_tokenizer
-        get, miss = self._cache.get, self._tokenize_word
         if offsets is None:
             text, align = (normalizer.normalize_str(segment) if normalizer is not None else segment), None
         elif normalizer is not None:
@@ -382,11 +381,11 @@ class Tokenizer:
                 continue
             if offsets is None:
                 words = pre_tokenizer.split(part) if pre_tokenizer is not None else [part]
-                ids += chain.from_iterable([get(w) or miss(w) for w in words])  # one ids tuple per word
+                self._extend_ids(ids, words)
             else:
                 aligned = pre_tokenizer.split_aligned(part) if pre_tokenizer is not None else [(part, 0, len(part), None)]
                 words = [w for w, _, _, _ in aligned]
-                ids += chain.from_iterable([get(w) or miss(w) for w in words])
+                self._extend_ids(ids, words)
                 details = self._details
                 for w, start, _, char_align in aligned:
                     base = part_start + start
@@ -401,6 +400,17 @@ class Tokenizer:
                 word = text_index
                 groups += (words, word, False)
         return word
+
+    def _extend_ids(self, ids, words):
+        """Append the ids of `words` to `ids`. Words seen before (nearly all of them) cost one
+        dict look-up made from C; the first unseen word sends them through the model."""
+        n = len(ids)
+        try:
+            ids += chain.from_iterable(map(self._cache.__getitem__, words))  # one ids tuple per word
+        except KeyError:
+            del ids[n:]
+            get, miss = self._cache.get, self._tokenize_word
+            ids += chain.from_iterable([get(w) or miss(w) for w in words])
 
     def _tokenize_word(self, word):
         ids, tokens, offsets = self.model.tokenize(word)
