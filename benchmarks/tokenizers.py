@@ -8,7 +8,10 @@ For each case (a tokenizer loaded by both libraries from the same files) and mod
 reports tokens per second, the median over `--runs` runs (leanformers and
 transformers alternate, so both see the same machine load), the ratio
 leanformers / transformers of the medians and of the best runs, and checks that the ids
-are identical. Modes:
+are identical. It also records leanformers' CPU time (time.process_time: leanformers runs on
+one thread, so this is its wall time with a core to itself) and `ratio_vs_cpu`, transformers'
+median wall time over that; only indicative on a loaded machine, where transformers' wall
+time is inflated too; the ratio that counts is `ratio` on a quiet machine. Modes:
 - batch: one call on the whole corpus;
 - one_at_a_time: one call per sentence;
 - pad_trunc_128_pt: one call with padding=True, truncation=True, max_length=128,
@@ -99,11 +102,14 @@ def measure(ours, ref, texts, runs):
         fn(ours, texts[:200])  # warm-up: caches, lazy imports
         fn(ref, texts[:200])
         times = {"leanformers": [], "transformers": []}
+        cpu = []
         for _ in range(runs):
             for name, tok in (("leanformers", ours), ("transformers", ref)):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 n_tokens, ids = fn(tok, texts)
                 times[name].append(time.perf_counter() - start)
+                if name == "leanformers":
+                    cpu.append(time.process_time() - start_cpu)
                 if name == "leanformers":
                     our_ids = ids
                 else:
@@ -115,6 +121,8 @@ def measure(ours, ref, texts, runs):
         results[mode] = {"tokens": n_tokens, "identical_ids": same,
                          "leanformers_tokens_per_s": round(lean), "transformers_tokens_per_s": round(ref_rate),
                          "ratio": round(lean / ref_rate, 2), "ratio_best_runs": round(best, 2),
+                         "ratio_vs_cpu": round(statistics.median(times["transformers"]) / statistics.median(cpu), 2),
+                         "leanformers_cpu_s": [round(t, 4) for t in cpu],
                          "leanformers_s": [round(t, 4) for t in times["leanformers"]],
                          "transformers_s": [round(t, 4) for t in times["transformers"]]}
     return results

@@ -374,7 +374,6 @@ class PreTrainedTokenizer:
             text_pair = [text_pair] if text_pair else None
 
         tok = self._tokenizer
-        with_offsets = return_offsets_mapping
         truncating = truncation_strategy != "do_not_truncate"
         if truncating:
             n_special = tok.num_special_tokens_to_add(text_pair is not None) if add_special_tokens else 0
@@ -390,33 +389,19 @@ class PreTrainedTokenizer:
                 raise ValueError(f"stride={stride} is larger than the effective max length "
                                  f"{single_budget} (max_length={max_length} minus the special tokens); use a "
                                  "smaller stride or a larger max_length.")
-        if text_pair is None and not truncating:  # the common case, kept lean
-            encodings = [tok.post_process(tok.encode_raw(t, with_offsets, is_split_into_words), None,
-                                          add_special_tokens) for t in text]
-        else:
-            encodings = []
-            for i, t in enumerate(text):
-                a = tok.encode_raw(t, with_offsets, is_split_into_words)
-                b = tok.encode_raw(text_pair[i], with_offsets, is_split_into_words) if text_pair is not None else None
-                if truncating:
-                    truncate(a, b, budget, truncation_strategy, stride, self.truncation_side)
-                encodings.append(tok.post_process(a, b, add_special_tokens))
-
+        rows_args = (text, text_pair, add_special_tokens,
+                     (budget, truncation_strategy, stride, self.truncation_side) if truncating else None,
+                     return_offsets_mapping, is_split_into_words, return_overflowing_tokens)
+        encodings, rows = self._rows(*rows_args)
         if return_overflowing_tokens:
-            rows, sample_map = [], []
-            for i, e in enumerate(encodings):
-                rows.append(e)
-                rows += e.overflowing
-                sample_map += [i] * (1 + len(e.overflowing))
-        else:
-            rows = encodings
+            sample_map = [i for i, e in enumerate(encodings) for _ in range(1 + len(e.overflowing))]
 
         if return_token_type_ids is None:
             return_token_type_ids = "token_type_ids" in self.model_input_names
         if return_attention_mask is None:
             return_attention_mask = "attention_mask" in self.model_input_names
         lengths = [len(e.ids) for e in rows]
-        pad_rows = None  # the padding step, as (function, *args)
+        pad = None  # (target, right, pad id, pad token, pad type id) when padding
         if padding_strategy != "do_not_pad":
             side = padding_side or self.padding_side
             if side not in ("right", "left"):
@@ -425,26 +410,25 @@ class PreTrainedTokenizer:
             target = max((len(e.ids) for e in encodings), default=0) if padding_strategy == "longest" else max_length
             if pad_to_multiple_of and target % pad_to_multiple_of:
                 target += pad_to_multiple_of - target % pad_to_multiple_of
-            pad_rows = (_pad_rows, rows, target, side == "right", self.pad_token_id, self.pad_token,
-                        self.pad_token_type_id)
+            pad = (target, side == "right", self.pad_token_id, self.pad_token, self.pad_token_type_id)
             lengths = [max(n, target) for n in lengths]
 
-        if (pad_rows is not None and return_tensors in ("np", "pt") and lengths and len(set(lengths)) == 1
+        rows_padded = False
+        if (pad is not None and return_tensors in ("np", "pt") and lengths and len(set(lengths)) == 1
                 and not (return_special_tokens_mask or return_offsets_mapping)):
-            # the common model-input call: fill the padded arrays straight from the unpadded rows, and
-            # pad the rows themselves only when someone reads them (BatchEncoding.encodings)
+            # the common model-input call: fill the padded arrays straight from the unpadded rows;
+            # the rows are padded only when someone reads them (BatchEncoding.encodings)
             data = _padded_arrays(rows, target, side == "right", return_token_type_ids, return_attention_mask,
                                   self.pad_token_id, self.pad_token_type_id)
         else:
-            if pad_rows is not None:
-                pad_rows[0](*pad_rows[1:])
-                pad_rows = None
+            if pad is not None:
+                _pad_rows(rows, *pad)
+                rows_padded = True
             data = {"input_ids": [e.ids for e in rows]}
             if return_token_type_ids:
                 data["token_type_ids"] = [e.type_ids for e in rows]
             if return_attention_mask:
-                data["attention_mask"] = [[1] * len(e.ids) if e.attention_mask is None else e.attention_mask
-                                          for e in rows]
+                data["attention_mask"] = [e.attention_mask for e in rows]
             if return_special_tokens_mask:
                 data["special_tokens_mask"] = [e.special_tokens_mask for e in rows]
             if return_offsets_mapping:
@@ -466,7 +450,44 @@ class PreTrainedTokenizer:
             # transformers keeps `length` a list even for one text
             return BatchEncoding({key: value if key == "length" else value[0] for key, value in data.items()},
                                  rows, n_sequences=None)
-        return BatchEncoding(data, rows, tensor_type=return_tensors, prepare_encodings=pad_rows)
+        if (not batched or return_offsets_mapping or return_special_tokens_mask or return_overflowing_tokens
+                or is_split_into_words):
+            # one text, or calls whose callers read the rows (offsets, word ids of windows or of given
+            # words): keep them
+            prepare = None if rows_padded or pad is None else (_padded, rows, pad)
+        else:
+            # a plain batch (model inputs): the rows are rebuilt if ever read. Kept, the few objects
+            # each row holds outlive the call, and Python's cycle collector walks them all again and
+            # again afterwards, which cost more than the encoding itself in a padded 'pt' batch
+            rows_args = (list(text), None if text_pair is None else list(text_pair), *rows_args[2:])
+            prepare = (_rows_again, self, self._tokenizer.generation, rows_args, pad)
+            rows = None
+        return BatchEncoding(data, rows, tensor_type=return_tensors, prepare_encodings=prepare)
+
+    def _rows(self, text, text_pair, add_special_tokens, truncation, with_offsets, is_split_into_words,
+              with_overflow):
+        """(encodings, rows) of a batch: the post-processed encoding of each text (or pair), and
+        the rows of the result: the encodings, each followed by its overflowing windows when
+        `with_overflow`. `truncation` is None or (budget, strategy, stride, side)."""
+        tok = self._tokenizer
+        if text_pair is None and truncation is None:  # the common case, kept lean
+            encodings = [tok.post_process(tok.encode_raw(t, with_offsets, is_split_into_words), None,
+                                          add_special_tokens) for t in text]
+        else:
+            encodings = []
+            for i, t in enumerate(text):
+                a = tok.encode_raw(t, with_offsets, is_split_into_words)
+                b = tok.encode_raw(text_pair[i], with_offsets, is_split_into_words) if text_pair is not None else None
+                if truncation is not None:
+                    truncate(a, b, *truncation)
+                encodings.append(tok.post_process(a, b, add_special_tokens))
+        if not with_overflow:
+            return encodings, encodings
+        rows = []
+        for e in encodings:
+            rows.append(e)
+            rows += e.overflowing
+        return encodings, rows
 
     # ---- decoding ------------------------------------------------------------------------------
     def decode(self, token_ids, skip_special_tokens=False, clean_up_tokenization_spaces=None, **kwargs):
@@ -572,6 +593,21 @@ _DEFAULT_OPTIONS = dict(add_special_tokens=False, padding_strategy="do_not_pad",
                         truncation_strategy="do_not_truncate", max_length=None)
 
 
+def _padded(rows, pad):
+    _pad_rows(rows, *pad)
+    return rows
+
+
+def _rows_again(tokenizer, generation, rows_args, pad):
+    """The rows of a plain batch call, encoded again from the call's own inputs when first read."""
+    if tokenizer._tokenizer.generation != generation:
+        raise RuntimeError("The tokens and word ids of this batch are rebuilt when first read, but tokens were "
+                           "added to the tokenizer since the call; read them (e.g. .tokens(), .word_ids(), "
+                           ".encodings) before changing the tokenizer, or call the tokenizer again.")
+    _, rows = tokenizer._rows(*rows_args)
+    return rows if pad is None else _padded(rows, pad)
+
+
 def _pad_rows(rows, target, right, pad_id, pad_token, pad_type):
     """Pad every encoding of `rows` in place to `target` tokens (longer ones stay as they are)."""
     for e in rows:
@@ -604,7 +640,7 @@ def _pad_deferred(e, n, right, pad_token):
 def _padded_arrays(rows, target, right, with_type_ids, with_attention_mask, pad_id, pad_type):
     """input_ids (and token_type_ids, attention_mask) of unpadded `rows`, none longer than
     `target`, as (B, target) int64 arrays padded on the right or left: what padding the
-    rows and converting the lists gives (tests/test_tokenizer_padded_arrays.py pins it)."""
+    rows and converting the lists gives (tests/test_tokenizer_lazy_rows.py pins it)."""
     import numpy as np
 
     lengths = np.fromiter((len(e.ids) for e in rows), dtype=np.int64, count=len(rows))  # (B,)

@@ -11,8 +11,8 @@ class BatchEncoding(dict):
         super().__init__(data or {})
         self._encodings = encodings
         self._n_sequences = n_sequences
-        # a step (function, *args) to run before the encodings are first read: the tokenizer's
-        # array path pads them only then, as most callers never look at them
+        # a step (function, *args) giving the encodings when first read: the tokenizer pads them
+        # only then, or rebuilds them (most callers never look at them)
         self._prepare = prepare_encodings
         if tensor_type is not None:
             self.convert_to_tensors(tensor_type)
@@ -27,9 +27,10 @@ class BatchEncoding(dict):
         if isinstance(item, str):
             return super().__getitem__(item)
         if isinstance(item, int):
-            if self._encodings is None:
+            encodings = self.encodings
+            if encodings is None:
                 raise KeyError("Indexing a BatchEncoding by integer needs its encodings, which this one lacks.")
-            return self.encodings[item]
+            return encodings[item]
         if isinstance(item, slice):
             return {key: value[item] for key, value in self.items()}
         raise KeyError(f"BatchEncoding keys are strings, integers or slices, got {type(item).__name__}.")
@@ -46,8 +47,9 @@ class BatchEncoding(dict):
     @property
     def encodings(self):
         if self._prepare is not None:
-            step, self._prepare = self._prepare, None
-            step[0](*step[1:])
+            step = self._prepare
+            self._encodings = step[0](*step[1:])
+            self._prepare = None
         return self._encodings
 
     @property
@@ -59,9 +61,10 @@ class BatchEncoding(dict):
         return self._n_sequences
 
     def _encoding(self, batch_index, what):
-        if not self._encodings:
+        encodings = self.encodings
+        if not encodings:
             raise ValueError(f"{what}() is not available: this BatchEncoding was not produced by a tokenizer call.")
-        return self.encodings[batch_index]
+        return encodings[batch_index]
 
     def tokens(self, batch_index=0):
         """The tokens of sequence `batch_index`, special and padding tokens included."""

@@ -70,7 +70,7 @@ class Encoding:
     holds others is one more thing for Python's cycle collector to walk after the
     call; so steps are plain tuples (not partials in a list) and an encoding without
     overflow shares one empty tuple."""
-    __slots__ = ("ids", "_type_ids", "offsets", "attention_mask", "overflowing", "_tokens", "_word_ids",
+    __slots__ = ("ids", "_type_ids", "offsets", "_attention_mask", "overflowing", "_tokens", "_word_ids",
                  "_special_tokens_mask", "_sequence_ids", "_deferred")
 
     def __init__(self, ids, tokens=None, word_ids=None, offsets=None, type_ids=None,
@@ -78,7 +78,7 @@ class Encoding:
         self.ids = ids
         self._type_ids = type_ids  # None: all zeros, built when read
         self.offsets = offsets  # list of (start, end), or None when not computed
-        self.attention_mask = None  # set by padding; None means all ones
+        self._attention_mask = None  # set by padding; None: all ones
         self.overflowing = ()  # encodings of the windows cut off by truncation
         self._deferred = deferred
         if deferred is None:
@@ -97,6 +97,14 @@ class Encoding:
     @type_ids.setter
     def type_ids(self, value):
         self._type_ids = value
+
+    @property
+    def attention_mask(self):
+        return [1] * len(self.ids) if self._attention_mask is None else self._attention_mask
+
+    @attention_mask.setter
+    def attention_mask(self, value):
+        self._attention_mask = value
 
     def _resolve(self):
         step, self._deferred = self._deferred, None
@@ -281,6 +289,7 @@ class Tokenizer:
         self.post_processor = post_processor
         self.decoder = decoder
         self.added = AddedVocabulary()
+        self.generation = 0  # counts the changes to the added tokens (see `refresh`)
         self._cache = {}    # word -> ids from the model
         self._details = {}  # word -> (tokens, offsets) from the model
 
@@ -309,6 +318,7 @@ class Tokenizer:
         """Recompile added-token matching (after changing tokens or the normalizer)."""
         self.added.compile(self.normalizer)
         self._cache, self._details = {}, {}  # new dicts: pending encodings keep the old details
+        self.generation += 1
 
     def get_vocab_size(self, with_added_tokens=True):
         size = self.model.vocab_size()

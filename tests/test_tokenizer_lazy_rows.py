@@ -1,11 +1,15 @@
-"""The padded-array path of the tokenizer call (padding + return_tensors 'np'/'pt', without
-offsets or special-token mask: base._padded_arrays fills the arrays from the unpadded rows
-and pads the rows only when they are read) against the general path (pad the lists, then
-convert) and against transformers, for BERT and RoBERTa on the real vocabularies, with
-padding sides, lengths, multiples, truncation and overflow. Also the lazily cut
-truncation windows (core.Encoding.slice) through tokens() and word_ids()."""
+"""What the tokenizer call builds late, against building it at once and against transformers
+(BERT and RoBERTa on the real vocabularies):
+- the padded-array path (padding + return_tensors 'np'/'pt', without offsets or special-token
+  mask: base._padded_arrays fills the arrays from the unpadded rows) against the general path
+  (pad the lists, then convert), with padding sides, lengths, multiples, truncation, overflow;
+- the rows (encodings) of a plain batch call, not kept but rebuilt when first read: equal to
+  the reference's, unaffected by later changes to the input list, and a clear error when
+  tokens were added in between;
+- the lazily cut truncation windows (core.Encoding.slice) through tokens() and word_ids()."""
 
 import itertools
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -77,3 +81,31 @@ def test_truncation_windows_cut_lazily(pair):
         assert got["input_ids"] == expected["input_ids"]
         for i in range(len(expected["input_ids"])):
             assert got.tokens(i) == expected.tokens(i) and got.word_ids(i) == expected.word_ids(i), (side, i)
+
+
+@pytest.mark.parametrize("options", [{}, dict(padding=True, truncation=True, max_length=20, return_tensors="pt"),
+                                     dict(padding="max_length", max_length=64, padding_side="left")])
+def test_rows_rebuilt_when_read(pair, options):
+    ours, reference = pair
+    texts = list(TEXTS)
+    got, expected = ours(texts, **options), reference(texts, **options)
+    texts[:] = ["changed"] * len(texts)  # the call's inputs were copied
+    restored = pickle.loads(pickle.dumps(got))
+    for i in range(0, len(TEXTS), 5):
+        assert got.tokens(i) == expected.tokens(i) and got.word_ids(i) == expected.word_ids(i), i
+        assert got.encodings[i].ids == expected.encodings[i].ids, i
+        assert got.encodings[i].attention_mask == expected.encodings[i].attention_mask, i
+        assert restored.tokens(i) == expected.tokens(i), i
+
+
+def test_rows_not_rebuilt_after_tokens_were_added(pair):
+    ours, _ = pair
+    ours = type(ours).from_pretrained(ours.name_or_path)  # a copy to change
+    got = ours(TEXTS[:3])
+    ours.add_tokens(["zzyzx-new-token"])
+    with pytest.raises(RuntimeError, match="tokens were added to the tokenizer since the call"):
+        got.tokens(0)
+    read_first = ours(TEXTS[:3])
+    tokens = read_first.tokens(0)  # read before the change: kept
+    ours.add_tokens(["another-new-token"])
+    assert read_first.tokens(0) == tokens
