@@ -79,7 +79,9 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
     (the checkpoint's), a torch dtype or its name. `quantize="int8"`: dynamic int8 Linear layers
     (CPU only; faster, scores move slightly). Hub arguments (`revision`, `token`, `cache_dir`,
     `local_files_only`, `force_download`) apply to every file; other keyword arguments are call
-    defaults: `top_k`, `function_to_apply`, and tokenizer arguments such as `truncation`.
+    defaults: `top_k`, `function_to_apply`, and tokenizer arguments such as `truncation`; for text
+    classification also `num_workers` (tokenizer workers running beside the model: on by default on
+    CUDA) and `max_batch_tokens` (padded tokens per batch), see TextClassificationPipeline.
     """
     model_kwargs = dict(model_kwargs or {})
     hub_kwargs = {key: kwargs.pop(key) for key in HUB_ARGS if key in kwargs}
