@@ -5,9 +5,9 @@ transformers 5 removed this pipeline; its interface and scoring are kept as tran
 top_k > 1; one result per pair for lists). A long context is cut into windows of `max_seq_len` tokens that
 overlap by `doc_stride`; in each window the start and end logits outside the context become -10000, are
 softmaxed, and a span scores p(start) * p(end) with start <= end and at most `max_answer_len` tokens. With
-`align_to_words` the answer is widened to whole words. Spans that give the same answer text (ignoring case),
-in one window or several, are one answer whose score is the sum of theirs. `handle_impossible_answer` adds the empty answer,
-scored by the [CLS] position of the window where it scores lowest.
+`align_to_words` the answer is widened to whole words. Spans that give the same answer text (ignoring
+case), in one window or several, are one answer whose score is the sum of theirs. `handle_impossible_answer`
+adds the empty answer, scored by the [CLS] position of the window where it scores lowest.
 """
 
 import numpy as np

@@ -71,8 +71,9 @@ class Text2TextGenerationPipeline(GenerationPipeline):
         name = self.result_key.replace("_text", "")
         if text.get("return_tensors"):
             return {f"{name}_token_ids": ids}
-        return {self.result_key: self.tokenizer.decode(
-            ids.tolist(), skip_special_tokens=True, clean_up_tokenization_spaces=text.get("clean_up_tokenization_spaces"))}
+        cleanup = text.get("clean_up_tokenization_spaces")
+        return {self.result_key: self.tokenizer.decode(ids.tolist(), skip_special_tokens=True,
+                                                       clean_up_tokenization_spaces=cleanup)}
 
 
 class SummarizationPipeline(Text2TextGenerationPipeline):
