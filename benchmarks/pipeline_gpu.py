@@ -102,7 +102,8 @@ def agreement(ours, ref):
     return {"labels_equal_fraction": same / len(ref), "labels_differing": len(ref) - same,
             "max_score_diff": max(diffs), "median_score_diff": statistics.median(diffs),
             "decisive_texts": len(decisive),
-            "decisive_labels_equal_fraction": sum(a["label"] == b["label"] for a, b in decisive) / max(1, len(decisive))}
+            "decisive_labels_equal_fraction":
+                sum(a["label"] == b["label"] for a, b in decisive) / max(1, len(decisive))}
 
 
 def model_only_rate(model, tokenizer, texts, repeats, device):
@@ -149,7 +150,7 @@ def gpu_benchmark(args, report):
         report.add("transformers_fp16_batch256", rate["transformers_fp16_batch256"])
 
         ours = leanformers.pipeline("text-classification", model=folder, device="cuda", dtype="float16")
-        report.add("leanformers_defaults", {"workers": ours._run_settings(None, None, None).__dict__})
+        report.add("leanformers_cuda_defaults", ours._run_settings(None, None, None).__dict__)
         rate["leanformers_fp16_overlapped"], gpu_results = median_rate(ours, texts, args.repeats, sync)
         report.add("leanformers_fp16_overlapped", rate["leanformers_fp16_overlapped"])
         for name, workers in (("leanformers_fp16_one_thread", 1), ("leanformers_fp16_no_workers", 0)):
@@ -219,7 +220,8 @@ def cpu_evidence(args, report):
 
     inline = median_rate(lambda batch: overlap.encode(tokenizer, batch, None, kwargs), texts, args.repeats)[0]
     pools = {w: pool_rates(w) for w in sorted({1, 2, max(2, cores - 1)})}
-    report.add("tokenize_sentences_per_second", {"no_workers": inline, **{f"{w}_workers": r for w, (_, r) in pools.items()}})
+    report.add("tokenize_sentences_per_second",
+               {"no_workers": inline, **{f"{w}_workers": rate for w, (_, rate) in pools.items()}})
     most = max(pools)
     report.add("worker_startup_seconds", {**{f"{w}_workers": s for w, (s, _) in pools.items()},
                                           # the first process pool also started the fork server (it imports torch)
@@ -266,7 +268,8 @@ def main():
     parser.add_argument("--texts", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
-    parser.add_argument("--simulate-ms", type=float, default=None, help="with --device cpu: the fake model's ms per batch")
+    parser.add_argument("--simulate-ms", type=float, default=None,
+                        help="with --device cpu: the fake model's milliseconds per batch")
     parser.add_argument("--cpu-threads", type=int, default=16, help="torch threads for the fp32 CPU labels")
     parser.add_argument("--output", default=None)
     args = parser.parse_args()
