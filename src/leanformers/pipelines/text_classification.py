@@ -5,9 +5,9 @@ in one tokenizer call, sorted by length so each batch pads to nearly its own len
 `torch.inference_mode`, and the results are put back in input order. Streams (generators) are
 read one window at a time, so memory stays bounded however long they are.
 
-With `num_workers` (the default on CUDA) the same windows and batches go through the overlapped
-path of overlap.py: tokenization in workers while the model runs, results fetched without a
-synchronisation per batch.
+With `num_workers` (one worker thread is the default on CUDA) the same windows and batches go
+through the overlapped path of overlap.py: tokenization in workers while the model runs, results
+fetched without a synchronisation per batch.
 """
 
 import inspect
@@ -39,8 +39,10 @@ class TextClassificationPipeline:
     With `top_k` (an int, or None for every label) each result is a list sorted by score.
 
     `num_workers`: 0 runs everything in the calling thread; N >= 1 tokenizes in N workers (a thread
-    for 1, processes for more) while the model runs, as overlap.py explains. Default: workers for
-    the machine's cores on CUDA, 0 on the CPU (where the model and the tokenizer share the cores).
+    for 1, processes for more) while the model runs, as overlap.py explains. Default: 1 on CUDA, 0 on
+    the CPU (where the model and the tokenizer share the cores). More than one is opt-in: worker
+    processes import the caller's main script, so a script needs `if __name__ == "__main__":`, and
+    the quicktour's two lines must run as written (`overlap.default_workers()` sizes it to the cores).
     `max_batch_tokens`: the most padded tokens (rows x longest row) one batch may hold, so that
     batches of short texts are long and batches of long texts short; `batch_size` still caps the
     rows. Default: 16384 on CUDA, none on the CPU. Both can be given when the pipeline is built
@@ -101,7 +103,7 @@ class TextClassificationPipeline:
         cuda = self.device.type == "cuda"
         return Run(
             batch_size=_first(batch_size, self.batch_size, CUDA_BATCH_SIZE if cuda else DEFAULT_BATCH_SIZE),
-            num_workers=_first(num_workers, self.num_workers, overlap.default_workers() if cuda else 0),
+            num_workers=_first(num_workers, self.num_workers, 1 if cuda else 0),
             max_batch_tokens=_first(max_batch_tokens, self.max_batch_tokens, CUDA_MAX_BATCH_TOKENS if cuda else None))
 
     def _split_params(self, function_to_apply=None, top_k=_UNSET, **tokenizer_kwargs):
