@@ -16,7 +16,12 @@ tokenizer.json into stages for classes that want them.
 
 A call: resolve padding/truncation strategies (as transformers does) -> check and
 batch the inputs -> `Tokenizer.encode_raw` per sequence -> `core.truncate` ->
-`Tokenizer.post_process` -> flatten overflowing windows -> pad -> BatchEncoding.
+`Tokenizer.post_process` -> flatten overflowing windows (the rows) -> pad -> BatchEncoding.
+Two shortcuts, each pinned to the plain way by tests/test_tokenizer_lazy_rows.py: padded
+'np'/'pt' model inputs are filled into arrays from the unpadded rows (`_padded_arrays`),
+and a plain batch call does not keep its rows but rebuilds them if they are read
+(`_rows_again`): kept, they outlive the call and Python's cycle collector walks them again
+and again, which cost more than tokenizing a padded batch.
 """
 
 import gc
