@@ -177,7 +177,8 @@ class Encoding:
                 break
         whole = self._moved()
         first = whole.slice(*windows[0])
-        self.ids, self._type_ids, self.offsets, self._deferred = first.ids, first._type_ids, first.offsets, first._deferred
+        self.ids, self._type_ids, self.offsets = first.ids, first._type_ids, first.offsets
+        self._deferred = first._deferred
         self.overflowing = [whole.slice(a, b) for a, b in windows[1:]]
 
 
