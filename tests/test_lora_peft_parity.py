@@ -6,19 +6,13 @@ import torch
 
 from leanformers.lora import add_lora, load_lora, merge_lora, save_lora
 from leanformers.models.bert import BertForSequenceClassification
+from sst2_checkpoint import one_torch_thread  # noqa: F401 (autouse fixture)
 from tiny_models import build_transformers_model, padded_batch
 
 peft = pytest.importorskip("peft", reason="peft (a test dependency: pip install -e '.[test]') is not installed")
 
 TARGETS = ["query", "key", "value", "dense"]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

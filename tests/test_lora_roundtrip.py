@@ -8,16 +8,10 @@ from safetensors import safe_open
 
 from leanformers.lora import LoraLinear, add_lora, load_lora, lora_state_dict, merge_lora, save_lora
 from leanformers.models.bert import BertConfig, BertForSequenceClassification
+from sst2_checkpoint import one_torch_thread  # noqa: F401 (autouse fixture)
 
 TARGETS = ["query", "key", "value", "dense"]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def base_model(seed=0, hidden=32):

@@ -10,18 +10,12 @@ import torch
 from leanformers.models.bert import BertConfig, BertForSequenceClassification
 from leanformers.tokenization.bert import BertTokenizer
 from leanformers.train import encode_dataset, evaluate, fit, length_bucketed_batches
+from sst2_checkpoint import one_torch_thread  # noqa: F401 (autouse fixture)
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 NEUTRAL = "the film story plot acting was is a it and".split()
 POSITIVE, NEGATIVE = ["good", "great", "fun"], ["bad", "dull", "awful"]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # two shared cores: a second spinning thread only slows the tests
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
