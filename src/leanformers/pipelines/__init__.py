@@ -76,12 +76,12 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
     `model`/`tokenizer`: a hub name, a folder, or an object already loaded. Without `model`, the
     task's default model is loaded (with a warning). `device`: "cpu", "cuda", "cuda:1", an index or
     a torch.device (default: the first GPU when there is one, as transformers). `dtype`: "auto"
-    (the checkpoint's), a torch dtype or its name. `quantize="int8"`: dynamic int8 Linear layers
-    (CPU only; faster, scores move slightly). Hub arguments (`revision`, `token`, `cache_dir`,
-    `local_files_only`, `force_download`) apply to every file; other keyword arguments are call
+    (the checkpoint's), a torch dtype or its name. `quantize="int8"`: int8 Linear layers
+    (leanformers.quantization; CPU only; faster, scores move slightly). Hub arguments (`revision`,
+    `token`, `cache_dir`, `local_files_only`, `force_download`) apply to every file; other keyword arguments are call
     defaults: `top_k`, `function_to_apply`, and tokenizer arguments such as `truncation`; for text
-    classification also `num_workers` (tokenizer workers running beside the model: on by default on
-    CUDA) and `max_batch_tokens` (padded tokens per batch), see TextClassificationPipeline.
+    classification also `num_workers` (tokenizer workers running beside the model: one thread by
+    default on CUDA) and `max_batch_tokens` (padded tokens per batch), see TextClassificationPipeline.
     """
     model_kwargs = dict(model_kwargs or {})
     hub_kwargs = {key: kwargs.pop(key) for key in HUB_ARGS if key in kwargs}

@@ -41,7 +41,7 @@ def add_commands(subparsers):
     classify.add_argument("--batch-size", type=_positive_int, default=None, metavar="N")
     classify.add_argument("--num-workers", type=_non_negative_int, default=None, metavar="N",
                           help="tokenizer workers running while the model runs, 0 for none "
-                               "(default: sized to the cores on a GPU, none on the CPU)")
+                               "(default: one worker thread on a GPU, none on the CPU)")
     classify.add_argument("--max-batch-tokens", type=_positive_int, default=None, metavar="N",
                           help="most padded tokens in a batch (default: 16384 on a GPU, no limit on the CPU)")
     classify.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
