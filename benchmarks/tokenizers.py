@@ -110,7 +110,6 @@ def measure(ours, ref, texts, runs):
                 times[name].append(time.perf_counter() - start)
                 if name == "leanformers":
                     cpu.append(time.process_time() - start_cpu)
-                if name == "leanformers":
                     our_ids = ids
                 else:
                     same = ids == our_ids

@@ -109,3 +109,11 @@ def test_rows_not_rebuilt_after_tokens_were_added(pair):
     tokens = read_first.tokens(0)  # read before the change: kept
     ours.add_tokens(["another-new-token"])
     assert read_first.tokens(0) == tokens
+
+
+def test_rows_rebuilt_after_adding_tokens_that_change_nothing(pair):
+    ours, theirs = pair
+    ours = type(ours).from_pretrained(ours.name_or_path)  # a copy to change
+    got = ours(TEXTS[:3])
+    assert ours.add_special_tokens({"pad_token": ours.pad_token}) == 0  # the same pad token again
+    assert [got.tokens(i) for i in range(3)] == [theirs(TEXTS[:3]).tokens(i) for i in range(3)]

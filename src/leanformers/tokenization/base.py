@@ -89,6 +89,7 @@ class PreTrainedTokenizer:
         for token_id, token in sorted((added_tokens_decoder or {}).items(), key=lambda kv: int(kv[0])):
             token = _as_added(token) if isinstance(token, dict) else token
             self._tokenizer.added.add(token, int(token_id))
+        self._tokenizer.refresh()  # matches the tokens set directly above
         specials = [t for t in list(self._special.values()) + self._extra_special]
         self._tokenizer.add_tokens([t if isinstance(t, AddedToken) else AddedToken(t, normalized=False, special=True)
                                     for t in specials if str(t) not in self._tokenizer.added.ids])

@@ -312,7 +312,8 @@ class Tokenizer:
                 token_id = self.get_vocab_size(with_added_tokens=True)
             self.added.add(token, token_id)
             changed += 1
-        self.refresh()
+        if changed:  # results of earlier calls stay readable after a no-op (e.g. setting the same pad token)
+            self.refresh()
         return changed
 
     def refresh(self):
@@ -452,7 +453,8 @@ class Tokenizer:
         process = self._process_one
         out = process(a, b, add_special_tokens)
         if b is None:
-            out.overflowing = [process(o, None, add_special_tokens) for o in a.overflowing]
+            if a.overflowing:  # otherwise keep the shared empty tuple
+                out.overflowing = [process(o, None, add_special_tokens) for o in a.overflowing]
             return out
         overflowing = []
         for a_o in a.overflowing:
