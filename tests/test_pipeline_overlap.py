@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from leanformers import BertTokenizer, pipeline
-from leanformers.pipelines import overlap, text_classification
+from leanformers.pipelines import text_classification
 from leanformers.pipelines.text_classification import TextClassificationPipeline
 from sst2_checkpoint import QUICKTOUR_TEXT, one_torch_thread, save_sst2_checkpoint, sentences  # noqa: F401
 
@@ -231,7 +231,6 @@ def test_settings_at_build_time_and_errors(folder):
                                    ("max_batch_tokens", 0, "max_batch_tokens must be a positive integer, got 0")):
         with pytest.raises(ValueError, match=message):
             plain(TEXTS[:3], **{option: value})
-    assert overlap.default_workers() >= 1
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])

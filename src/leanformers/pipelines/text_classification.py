@@ -12,7 +12,7 @@ fetched without a synchronisation per batch.
 
 import inspect
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 
 import numpy as np
@@ -84,7 +84,7 @@ class TextClassificationPipeline:
         if isinstance(inputs, (str, dict)):
             _text_and_pair(inputs, "inputs")  # checked here so that an error names no index
             # one input: nothing to overlap, and no workers worth starting
-            result = next(self._stream([inputs], Run(run.batch_size, 0, run.max_batch_tokens), tokenizer_kwargs, post))
+            result = next(self._stream([inputs], replace(run, num_workers=0), tokenizer_kwargs, post))
             # transformers wraps a lone string's result in a list, unless the call itself set top_k
             return [result] if isinstance(inputs, str) and "top_k" not in kwargs else result
         if isinstance(inputs, (list, tuple)):
@@ -132,45 +132,36 @@ class TextClassificationPipeline:
     # ----------------------------------------------------------------- running
 
     def _stream(self, inputs, run, tokenizer_kwargs, post):
-        """Yield one result per input, in input order, a window of batches at a time."""
+        """Yield one result per input, in input order, a window of batches at a time. With workers,
+        windows are tokenized ahead in them and each batch's scores are read a few batches after it
+        was launched (overlap.py); without, each step waits for the one before. The batches are the
+        same either way, and so are the results."""
         kwargs = self._tokenizer_kwargs(tokenizer_kwargs)
         windows = _windows(inputs, min(run.batch_size * WINDOW_BATCHES, MAX_WINDOW))
-        if run.num_workers:
-            yield from self._stream_overlapped(windows, run, kwargs, post)
-            return
-        function = self._function(post)
-        for start, window in windows:
-            columns = self._merge(len(window), [(rows, texts and overlap.encode(self.tokenizer, texts, pairs, kwargs))
-                                                for rows, texts, pairs in self._split(window, start)])
-            results = [None] * len(window)
-            for rows in self._batches(columns, run):
-                batch = {key: torch.from_numpy(array).to(self.device)
-                         for key, array in self._collate(columns, rows).items()}
-                with torch.inference_mode():
-                    logits = self.model(**batch).logits.float().cpu()  # (B, num_labels)
-                for row, scores in zip(rows, _probabilities(logits, function).tolist()):
-                    results[row] = self._format(scores, post)
-            yield from results
-
-    def _stream_overlapped(self, windows, run, kwargs, post):
-        """`_stream` with tokenization in workers and the model's results fetched a few batches late
-        (see overlap.py): the same batches, so the same results, with the device kept busy."""
-        pool = overlap.TokenizerPool(self.tokenizer, run.num_workers)
+        pool = overlap.TokenizerPool(self.tokenizer, run.num_workers) if run.num_workers else None
+        encode = pool.encode if pool is not None else self._encode_now
         try:
-            encoded = overlap.ahead((self._encode_later(pool, window, start, kwargs) for start, window in windows),
-                                    WINDOWS_AHEAD)
-            launched = overlap.ahead(self._launch(encoded, run, self._function(post)), BATCHES_IN_FLIGHT)
+            encoded = overlap.ahead((self._encode_later(encode, window, start, kwargs) for start, window in windows),
+                                    WINDOWS_AHEAD if pool is not None else 0)
+            launched = overlap.ahead(self._launch(encoded, run, self._function(post)),
+                                     BATCHES_IN_FLIGHT if pool is not None else 0)
             for results, rows, scores, last in launched:
                 for row, row_scores in zip(rows, scores()):
                     results[row] = self._format(row_scores, post)
                 if last:
                     yield from results
         finally:
-            pool.close()
+            if pool is not None:
+                pool.close()
 
-    def _encode_later(self, pool, window, start, kwargs):
-        """Hand a window to the workers -> (its size, a function that waits for its columns)."""
-        parts = [(rows, texts and pool.encode(texts, pairs, kwargs, self._input_names))
+    def _encode_now(self, texts, pairs, kwargs, keys):
+        """`TokenizerPool.encode` in the calling thread."""
+        columns = overlap.encode(self.tokenizer, texts, pairs, kwargs, keys)
+        return lambda: columns
+
+    def _encode_later(self, encode, window, start, kwargs):
+        """Start tokenizing a window -> (its size, a function that waits for its columns)."""
+        parts = [(rows, texts and encode(texts, pairs, kwargs, self._input_names))
                  for rows, texts, pairs in self._split(window, start)]
         return len(window), lambda: self._merge(len(window), [(rows, wait and wait()) for rows, wait in parts])
 
