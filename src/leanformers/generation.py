@@ -387,6 +387,8 @@ class GenerationMixin:
             if pad is not None and pad not in eos and bool((input_ids == pad).any()):
                 attention_mask = input_ids.ne(pad).long()
         attention_mask = attention_mask.to(self.device) if attention_mask is not None else None
+        if attention_mask is not None and bool(attention_mask.all()):
+            attention_mask = None  # no padding: no step needs a mask, and a single new token attends to everything
 
         B = input_ids.size(0)
         expand = max(gc.num_beams, gc.num_return_sequences)
@@ -472,8 +474,6 @@ class GenerationMixin:
     def _decoder_only_steps(self, ids, mask):
         """step(tokens, cache) -> next-token logits (N, V) float32: the prompt first, then one token a step.
         Positions count real tokens only, so a left-padded row starts at 0 like an unpadded one."""
-        if mask is not None and bool(mask.all()):
-            mask = None  # no padding: the attention needs no mask, a single new token attends to everything
         state = {"positions": (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0) if mask is not None
                  else torch.arange(ids.size(1), device=ids.device)[None].expand(ids.size(0), -1),
                  "mask": mask}
@@ -493,8 +493,6 @@ class GenerationMixin:
         encoder_states = self.get_encoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         encoder_outputs = (encoder_states.repeat_interleave(expand, dim=0),)
         mask = attention_mask.repeat_interleave(expand, dim=0) if attention_mask is not None else None
-        if mask is not None and bool(mask.all()):
-            mask = None  # checked once here rather than at every step
 
         def step(tokens, cache):
             out = self(attention_mask=mask, encoder_outputs=encoder_outputs, decoder_input_ids=tokens, cache=cache,
