@@ -7,7 +7,7 @@ import torch
 from leanformers.lora import add_lora, load_lora, merge_lora, save_lora
 from leanformers.models.bert import BertForSequenceClassification
 from sst2_checkpoint import one_torch_thread  # noqa: F401 (autouse fixture)
-from tiny_models import build_transformers_model, padded_batch
+from tiny_models import build_transformers_model, padded_batch, randomise_trainable
 
 peft = pytest.importorskip("peft", reason="peft (a test dependency: pip install -e '.[test]') is not installed")
 
@@ -20,16 +20,6 @@ def base(tmp_path_factory):
     folder = tmp_path_factory.mktemp("base")
     build_transformers_model("bert", "ForSequenceClassification", "h32-l2", num_labels=3).save_pretrained(folder)
     return folder
-
-
-def randomise_trainable(model, seed):
-    """Training stand-in: every adapter and head tensor random, so nothing can match by starting at zero."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.requires_grad:
-                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
-    return model.eval()
 
 
 def logits(model):

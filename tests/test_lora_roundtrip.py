@@ -9,6 +9,7 @@ from safetensors import safe_open
 from leanformers.lora import LoraLinear, add_lora, load_lora, lora_state_dict, merge_lora, save_lora
 from leanformers.models.bert import BertConfig, BertForSequenceClassification
 from sst2_checkpoint import one_torch_thread  # noqa: F401 (autouse fixture)
+from tiny_models import randomise_trainable
 
 TARGETS = ["query", "key", "value", "dense"]
 
@@ -32,13 +33,7 @@ def batch(seed=0):
 
 def trained_adapter(seed=0, **kwargs):
     """A LoRA model whose adapter and head are random (as after training), so a lost tensor would show."""
-    model = add_lora(base_model(), r=4, alpha=8, target_modules=TARGETS, **kwargs)
-    g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.requires_grad:
-                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
-    return model.eval()
+    return randomise_trainable(add_lora(base_model(), r=4, alpha=8, target_modules=TARGETS, **kwargs), seed + 1)
 
 
 def logits(model):

@@ -150,3 +150,13 @@ def model_test_settings(log_level):
     finally:
         logger.setLevel(level)
         torch.set_num_threads(threads)
+
+
+def randomise_trainable(model, seed):
+    """Training stand-in: every adapter and head tensor random, so nothing can match by starting at zero."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.requires_grad:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+    return model.eval()
