@@ -9,77 +9,27 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
-_LAZY_NAMES = {
-    # tokenizers
+# public names that belong to no one architecture -> the module that defines them; the architectures'
+# configs, models, TF models and tokenizers come from the manifest (leanformers/manifest.py)
+_CORE_NAMES = {
     "AutoTokenizer": "leanformers.tokenization.auto",
     "BatchEncoding": "leanformers.tokenization.batch_encoding",
     "PreTrainedTokenizer": "leanformers.tokenization.base",
     "PreTrainedTokenizerFast": "leanformers.tokenization.base",
-    "BertTokenizer": "leanformers.tokenization.bert",
-    "BertTokenizerFast": "leanformers.tokenization.bert",
-    "DistilBertTokenizer": "leanformers.tokenization.bert",
-    "DistilBertTokenizerFast": "leanformers.tokenization.bert",
-    "GPT2Tokenizer": "leanformers.tokenization.gpt2",
-    "GPT2TokenizerFast": "leanformers.tokenization.gpt2",
-    "RobertaTokenizer": "leanformers.tokenization.roberta",
-    "RobertaTokenizerFast": "leanformers.tokenization.roberta",
-    "BartTokenizer": "leanformers.tokenization.roberta",
-    "BartTokenizerFast": "leanformers.tokenization.roberta",
-    # models (configs, model core, architectures, auto classes)
     "PretrainedConfig": "leanformers.configuration",
     "PreTrainedConfig": "leanformers.configuration",
     "AutoConfig": "leanformers.configuration",
-    "PreTrainedModel": "leanformers.modeling",
-    "AutoModel": "leanformers.models.auto",
-    "AutoModelForSequenceClassification": "leanformers.models.auto",
-    "AutoModelForTokenClassification": "leanformers.models.auto",
-    "AutoModelForMaskedLM": "leanformers.models.auto",
-    "AutoModelForQuestionAnswering": "leanformers.models.auto",
-    "BertConfig": "leanformers.models.bert",
-    "BertModel": "leanformers.models.bert",
-    "BertForSequenceClassification": "leanformers.models.bert",
-    "BertForTokenClassification": "leanformers.models.bert",
-    "BertForMaskedLM": "leanformers.models.bert",
-    "BertForQuestionAnswering": "leanformers.models.bert",
-    "DistilBertConfig": "leanformers.models.distilbert",
-    "DistilBertModel": "leanformers.models.distilbert",
-    "DistilBertForSequenceClassification": "leanformers.models.distilbert",
-    "DistilBertForTokenClassification": "leanformers.models.distilbert",
-    "DistilBertForMaskedLM": "leanformers.models.distilbert",
-    "DistilBertForQuestionAnswering": "leanformers.models.distilbert",
-    "RobertaConfig": "leanformers.models.roberta",
-    "RobertaModel": "leanformers.models.roberta",
-    "RobertaForSequenceClassification": "leanformers.models.roberta",
-    "RobertaForTokenClassification": "leanformers.models.roberta",
-    "RobertaForMaskedLM": "leanformers.models.roberta",
-    "RobertaForQuestionAnswering": "leanformers.models.roberta",
-    "AutoModelForCausalLM": "leanformers.models.auto",
-    "AutoModelForSeq2SeqLM": "leanformers.models.auto",
-    "GPT2Config": "leanformers.models.gpt2",
-    "GPT2Model": "leanformers.models.gpt2",
-    "GPT2LMHeadModel": "leanformers.models.gpt2",
-    "GPT2ForSequenceClassification": "leanformers.models.gpt2",
-    "BartConfig": "leanformers.models.bart",
-    "BartModel": "leanformers.models.bart",
-    "BartForConditionalGeneration": "leanformers.models.bart",
-    "BartForSequenceClassification": "leanformers.models.bart",
+    "PreTrainedModel": "leanformers.modeling.base",
+    **{name: "leanformers.models.auto" for name in (
+        "AutoModel", "AutoModelForSequenceClassification", "AutoModelForTokenClassification", "AutoModelForMaskedLM",
+        "AutoModelForQuestionAnswering", "AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModelForPreTraining")},
     "GenerationConfig": "leanformers.generation",
     "GenerationMixin": "leanformers.generation",
-    # TensorFlow models (import TensorFlow when first used)
+    # TensorFlow (imported when first used)
     "TFAutoModel": "leanformers.models.tf_auto",
     "TFAutoModelForSequenceClassification": "leanformers.models.tf_auto",
     "TFAutoModelForTokenClassification": "leanformers.models.tf_auto",
     "TFPreTrainedModel": "leanformers.tf_modeling",
-    "TFBertModel": "leanformers.models.tf_bert",
-    "TFBertForSequenceClassification": "leanformers.models.tf_bert",
-    "TFBertForTokenClassification": "leanformers.models.tf_bert",
-    "TFDistilBertModel": "leanformers.models.tf_distilbert",
-    "TFDistilBertForSequenceClassification": "leanformers.models.tf_distilbert",
-    "TFDistilBertForTokenClassification": "leanformers.models.tf_distilbert",
-    "TFRobertaModel": "leanformers.models.tf_roberta",
-    "TFRobertaForSequenceClassification": "leanformers.models.tf_roberta",
-    "TFRobertaForTokenClassification": "leanformers.models.tf_roberta",
     # pipelines
     "pipeline": "leanformers.pipelines",
     "TextClassificationPipeline": "leanformers.pipelines.text_classification",
@@ -93,17 +43,31 @@ _LAZY_NAMES = {
 }
 
 
+def _public_names():
+    """Every public name -> "module:attribute"; the architectures' part is read from the manifest on first use."""
+    from .manifest import architectures
+
+    names = {name: f"{module}:{name}" for name, module in _CORE_NAMES.items()}
+    for arch in architectures():
+        for name, where in arch.public_names().items():
+            names.setdefault(name, where)
+            if where.startswith("leanformers.tokenization."):
+                names.setdefault(name + "Fast", where)  # the ...Fast spellings are the same classes
+    return names
+
+
 def __getattr__(name):
-    module_name = _LAZY_NAMES.get(name)
-    if module_name is None:
+    if name == "__all__":  # `from leanformers import *`
+        return sorted(_public_names())
+    where = _CORE_NAMES.get(name)
+    where = f"{where}:{name}" if where is not None else _public_names().get(name)
+    if where is None:
         raise AttributeError(f"module 'leanformers' has no attribute {name!r}")
-    value = getattr(import_module(module_name), name)
+    module, _, attribute = where.partition(":")
+    value = getattr(import_module(module), attribute)
     globals()[name] = value  # later look-ups skip this function
     return value
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY_NAMES))
-
-
-__all__ = list(_LAZY_NAMES)
+    return sorted({*globals(), *_public_names()})

@@ -13,6 +13,8 @@ from dataclasses import MISSING, dataclass, fields
 from importlib import import_module
 
 from .hub import pop_hub_kwargs, resolve_file
+from .manifest import architecture
+from .utils.files import json_text, read_json, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +101,11 @@ class PretrainedConfig:
             self.label2id = {label: i for i, label in self.id2label.items()}
 
     @property
+    def max_sequence_length(self):
+        """The longest input, in tokens, that the position embeddings admit; None where the config has none."""
+        return getattr(self, "max_position_embeddings", None)
+
+    @property
     def use_return_dict(self):
         return self.return_dict
 
@@ -129,15 +136,12 @@ class PretrainedConfig:
 
     def to_json_string(self, use_diff=True):
         config = self.to_diff_dict() if use_diff else self.to_dict()
-        return json.dumps(config, indent=2, sort_keys=True) + "\n"
+        return json_text(config)
 
     def save_pretrained(self, save_directory):
+        text = self.to_json_string()  # a value that cannot be serialised fails here, before any file is made
         os.makedirs(save_directory, exist_ok=True)
-        path = os.path.join(save_directory, CONFIG_NAME)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(self.to_json_string())
-        os.replace(tmp, path)
+        write_atomic(os.path.join(save_directory, CONFIG_NAME), text)
 
     @classmethod
     def from_dict(cls, config_dict, **kwargs):
@@ -187,31 +191,12 @@ def _check_type(owner, name, value, hint):
 
 
 def _read_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); re-save the model with save_pretrained.") from None
-
-
-# model_type -> (module, config class); other architectures add their line here
-CONFIG_MAPPING = {
-    "bert": ("leanformers.models.bert", "BertConfig"),
-    "distilbert": ("leanformers.models.distilbert", "DistilBertConfig"),
-    "roberta": ("leanformers.models.roberta", "RobertaConfig"),
-    "gpt2": ("leanformers.models.gpt2", "GPT2Config"),
-    "bart": ("leanformers.models.bart", "BartConfig"),
-}
+    return read_json(path, "re-save the model with save_pretrained.")
 
 
 def config_class_for(model_type, source):
-    if model_type not in CONFIG_MAPPING:
-        raise ValueError(
-            f"{source} has model_type {model_type!r}, which leanformers does not know. "
-            f"Known model types: {', '.join(sorted(CONFIG_MAPPING))}. Check the \"model_type\" key of config.json."
-        )
-    module, name = CONFIG_MAPPING[model_type]
-    return getattr(import_module(module), name)
+    arch = architecture(model_type, source)
+    return getattr(import_module(arch.module), arch.config)
 
 
 class AutoConfig:

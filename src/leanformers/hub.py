@@ -18,6 +18,7 @@ import re
 
 from . import __version__
 from .utils import are_progress_bars_disabled
+from .utils.files import read_json
 
 # keyword arguments of from_pretrained that belong to file resolution
 HUB_KWARGS = ("revision", "cache_dir", "force_download", "local_files_only", "token")
@@ -81,8 +82,7 @@ def resolve_weights(name_or_path, **hub_kwargs):
             continue
         if not filename.endswith(".index.json"):
             return [path]
-        with open(path, encoding="utf-8") as f:
-            weight_map = json.load(f).get("weight_map")
+        weight_map = read_json(path, "the index file is damaged; download or save the model again.").get("weight_map")
         if not isinstance(weight_map, dict) or not weight_map:
             raise ValueError(f"{path} has no 'weight_map' naming the shards; the index file is damaged.")
         shards = dict.fromkeys(weight_map.values())  # each shard once, in the index's order
@@ -93,7 +93,7 @@ def resolve_weights(name_or_path, **hub_kwargs):
     if offline is not None and not os.path.isdir(name_or_path):
         where += f" as cached (only the cache was searched because {offline[0]})"
     raise FileNotFoundError(
-        f"No weights file in {where}: looked for {', '.join(WEIGHTS_FILES)}. "
+        f"No weights found in {where}: looked for {', '.join(WEIGHTS_FILES)}. "
         "save_pretrained writes model.safetensors; check that this is a model and not only a tokenizer."
     )
 

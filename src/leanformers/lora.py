@@ -9,13 +9,14 @@ adapter_config.json + adapter_model.safetensors with the key names peft writes
 library loads what the other saved. `merge_lora` folds B A into W for plain-Linear inference speed.
 """
 
-import json
 import math
 import os
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
+
+from .utils.files import atomic_files, json_text, read_json
 
 ADAPTER_CONFIG_NAME = "adapter_config.json"
 ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
@@ -57,8 +58,7 @@ class LoraConfig:
 
     @classmethod
     def from_file(cls, filename):
-        with open(filename, encoding="utf-8") as f:
-            data = json.load(f)
+        data = read_json(filename, "it must be the adapter_config.json that peft or leanformers wrote.")
         # features of peft that change the maths or the layout: refuse them rather than load wrong weights
         unsupported = {
             "peft_type": data.get("peft_type", "LORA") != "LORA",
@@ -79,7 +79,7 @@ class LoraConfig:
         return cls(**known)
 
     def to_json_string(self):
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+        return json_text(asdict(self))
 
 
 class LoraLinear(nn.Module):
@@ -176,29 +176,24 @@ def lora_state_dict(model):
 
 
 def save_lora(model, save_directory, dtype=None):
-    """Write the adapter as peft does; `dtype` (e.g. torch.float16) shrinks the file. Atomic per file."""
+    """Write the adapter as peft does; `dtype` (e.g. torch.float16) shrinks the file."""
     from safetensors.torch import save_file
 
     config = _config_of(model)
     os.makedirs(save_directory, exist_ok=True)
     state = {k: (v.to(dtype) if dtype is not None else v).detach().contiguous()
              for k, v in lora_state_dict(model).items()}
-    for name, write in ((ADAPTER_WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata={"format": "pt"})),
-                        (ADAPTER_CONFIG_NAME, lambda tmp: _write_text(tmp, config.to_json_string()))):
-        tmp = os.path.join(save_directory, f".{name}.{os.getpid()}.tmp")
-        try:
-            write(tmp)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        os.replace(tmp, os.path.join(save_directory, name))
+    text = config.to_json_string()
+    with atomic_files(save_directory) as stage:  # both files replace the old ones only once both are complete
+        save_file(state, stage(ADAPTER_WEIGHTS_NAME), metadata={"format": "pt"})
+        with open(stage(ADAPTER_CONFIG_NAME), "w", encoding="utf-8") as f:
+            f.write(text)
 
 
 def load_lora(model, adapter_directory, is_trainable=False):
     """Add the adapter saved in `adapter_directory` (by leanformers or peft) to `model`; returns the model.
     Frozen and in eval mode unless `is_trainable`."""
-    from .modeling import read_safetensors
+    from .modeling.checkpoint import read_safetensors
 
     config_file = os.path.join(adapter_directory, ADAPTER_CONFIG_NAME)
     weights_file = os.path.join(adapter_directory, ADAPTER_WEIGHTS_NAME)
@@ -244,8 +239,3 @@ def _config_of(model):
         raise ValueError(f"{type(model).__name__} has no LoRA layers; call add_lora(model, ...) or "
                          "load_lora(model, folder) first.")
     return config
-
-
-def _write_text(filename, text):
-    with open(filename, "w", encoding="utf-8") as f:
-        f.write(text)

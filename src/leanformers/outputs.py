@@ -88,3 +88,99 @@ class QuestionAnsweringModelOutput(ModelOutput):
     end_logits: Any = None  # (B, T)
     hidden_states: Any = None
     attentions: Any = None
+
+
+@dataclass
+class BaseModelOutputWithPastAndCrossAttentions(ModelOutput):
+    last_hidden_state: Any = None  # (B, T, C)
+    cache: Any = None  # DynamicCache / EncoderDecoderCache when use_cache
+    hidden_states: Any = None  # tuple of (B, T, C): embeddings, then each layer
+    attentions: Any = None  # tuple of (B, H, T, T_total)
+    cross_attentions: Any = None  # tuple of (B, H, T, S) over the encoder states
+
+    @property
+    def past_key_values(self):  # the name before transformers 5
+        return self.cache
+
+
+@dataclass
+class CausalLMOutputWithCrossAttentions(ModelOutput):
+    loss: Any = None
+    logits: Any = None  # (B, T, vocab_size)
+    cache: Any = None
+    hidden_states: Any = None
+    attentions: Any = None
+    cross_attentions: Any = None
+
+    @property
+    def past_key_values(self):
+        return self.cache
+
+
+@dataclass
+class SequenceClassifierOutputWithPast(ModelOutput):
+    loss: Any = None
+    logits: Any = None  # (B, num_labels)
+    cache: Any = None
+    hidden_states: Any = None
+    attentions: Any = None
+
+
+@dataclass
+class Seq2SeqModelOutput(ModelOutput):
+    last_hidden_state: Any = None  # decoder output (B, T, C)
+    cache: Any = None  # EncoderDecoderCache
+    decoder_hidden_states: Any = None
+    decoder_attentions: Any = None
+    cross_attentions: Any = None
+    encoder_last_hidden_state: Any = None  # (B, S, C)
+    encoder_hidden_states: Any = None
+    encoder_attentions: Any = None
+
+    @property
+    def past_key_values(self):
+        return self.cache
+
+
+@dataclass
+class Seq2SeqLMOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None  # (B, T, vocab_size)
+    cache: Any = None
+    decoder_hidden_states: Any = None
+    decoder_attentions: Any = None
+    cross_attentions: Any = None
+    encoder_last_hidden_state: Any = None
+    encoder_hidden_states: Any = None
+    encoder_attentions: Any = None
+
+    @property
+    def past_key_values(self):
+        return self.cache
+
+
+@dataclass
+class Seq2SeqSequenceClassifierOutput(Seq2SeqLMOutput):
+    pass  # the same fields; logits are (B, num_labels)
+
+
+# --- the TensorFlow models' outputs: the classes above under transformers 4.x's TF names ----------------------------
+
+@dataclass
+class TFBaseModelOutput(BaseModelOutput):
+    pass
+
+
+@dataclass
+class TFBaseModelOutputWithPoolingAndCrossAttentions(BaseModelOutputWithPoolingAndCrossAttentions):
+    pass
+
+
+@dataclass
+class TFSequenceClassifierOutput(SequenceClassifierOutput):
+    pass
+
+
+@dataclass
+class TFTokenClassifierOutput(TokenClassifierOutput):
+    pass

@@ -24,8 +24,9 @@ import keras
 import numpy as np
 
 from .configuration import CONFIG_NAME, _read_json
+from .conventions import LEGACY_RENAMES as _LEGACY_RENAMES
 from .hub import pop_hub_kwargs, resolve_file
-from .modeling import _LEGACY_RENAMES, load_checkpoint
+from .modeling.checkpoint import load_checkpoint
 from .outputs import (BaseModelOutput, BaseModelOutputWithPoolingAndCrossAttentions, SequenceClassifierOutput,
                       TokenClassifierOutput)
 from .tf_checkpoint import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights

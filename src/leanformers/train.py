@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .lora import save_lora
+from .utils.files import write_atomic
 
 STATE_NAME = "training_state.pt"
 
@@ -245,9 +246,7 @@ def _save_state(folder, model, optimizer, scheduler, run):
         "rng": torch.get_rng_state(),
         "run": run,
     }
-    tmp = os.path.join(folder, f".{STATE_NAME}.{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, os.path.join(folder, STATE_NAME))
+    write_atomic(os.path.join(folder, STATE_NAME), lambda tmp: torch.save(state, tmp))
 
 
 def _load_state(folder, model, optimizer, scheduler, run):

@@ -1,1 +1,1 @@
-"""Architectures: one module each (config, layers, heads). Imported on demand by leanformers' lazy names."""
+"""Architectures: one module each (config, layers, heads), listed in leanformers/manifest.py."""

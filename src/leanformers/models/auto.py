@@ -1,19 +1,18 @@
-"""Auto classes: pick the model class from config.model_type.
+"""Auto classes: pick the model class from config.model_type, through the architecture manifest.
 
-Each registry maps model_type -> class name inside leanformers.models.<module>;
-a new architecture adds one line per head it has.
+Each Auto class names the head it loads (a key of manifest.HEADS); the class comes from the
+`heads` of the architecture that leanformers/manifest.py lists for the config's model_type.
 """
 
 from importlib import import_module
 
 from ..configuration import AutoConfig, PretrainedConfig
 from ..hub import pop_hub_kwargs
-
-MODEL_MODULES = {"bert": "bert", "distilbert": "distilbert", "roberta": "roberta", "gpt2": "gpt2", "bart": "bart"}
+from ..manifest import architecture, architectures
 
 
 class _AutoModel:
-    registry = {}  # model_type -> class name
+    head = ""  # the key of manifest.HEADS this class loads
 
     def __init__(self):
         raise EnvironmentError(f"{type(self).__name__} is not meant to be instantiated; use "
@@ -21,12 +20,13 @@ class _AutoModel:
 
     @classmethod
     def model_class(cls, config):
-        name = cls.registry.get(config.model_type)
+        arch = architecture(config.model_type, f"{cls.__name__}: the config")
+        name = arch.heads.get(cls.head)
         if name is None:
-            known = ", ".join(sorted(cls.registry)) or "none"
+            known = ", ".join(sorted(a.model_type for a in architectures() if cls.head in a.heads)) or "none"
             raise ValueError(f"{cls.__name__} has no model for model_type {config.model_type!r} (known: {known}). "
                              "Use a checkpoint of a supported architecture or the model class directly.")
-        return getattr(import_module(f"leanformers.models.{MODEL_MODULES[config.model_type]}"), name)
+        return getattr(import_module(arch.module), name)
 
     @classmethod
     def from_config(cls, config):
@@ -44,34 +44,32 @@ class _AutoModel:
 
 
 class AutoModel(_AutoModel):
-    registry = {"bert": "BertModel", "distilbert": "DistilBertModel", "roberta": "RobertaModel",
-                "gpt2": "GPT2Model", "bart": "BartModel"}
+    head = "model"
 
 
 class AutoModelForSequenceClassification(_AutoModel):
-    registry = {"bert": "BertForSequenceClassification", "distilbert": "DistilBertForSequenceClassification",
-                "roberta": "RobertaForSequenceClassification", "gpt2": "GPT2ForSequenceClassification",
-                "bart": "BartForSequenceClassification"}
+    head = "sequence-classification"
 
 
 class AutoModelForTokenClassification(_AutoModel):
-    registry = {"bert": "BertForTokenClassification", "distilbert": "DistilBertForTokenClassification",
-                "roberta": "RobertaForTokenClassification"}
+    head = "token-classification"
 
 
 class AutoModelForMaskedLM(_AutoModel):
-    registry = {"bert": "BertForMaskedLM", "distilbert": "DistilBertForMaskedLM", "roberta": "RobertaForMaskedLM",
-                "bart": "BartForConditionalGeneration"}  # BART fills <mask> spans by generating them
+    head = "masked-lm"
 
 
 class AutoModelForQuestionAnswering(_AutoModel):
-    registry = {"bert": "BertForQuestionAnswering", "distilbert": "DistilBertForQuestionAnswering",
-                "roberta": "RobertaForQuestionAnswering"}
+    head = "question-answering"
 
 
 class AutoModelForCausalLM(_AutoModel):
-    registry = {"gpt2": "GPT2LMHeadModel"}
+    head = "causal-lm"
 
 
 class AutoModelForSeq2SeqLM(_AutoModel):
-    registry = {"bart": "BartForConditionalGeneration"}
+    head = "seq2seq-lm"
+
+
+class AutoModelForPreTraining(_AutoModel):
+    head = "pretraining"

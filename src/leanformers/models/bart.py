@@ -4,19 +4,32 @@ language-model head (summarization, text2text) and a sequence classifier pooled 
 Parameter names match transformers' checkpoints; the encoder, decoder and LM head share one embedding.
 """
 
+# read by leanformers/manifest.py from this source, without importing it
+ARCHITECTURE = {
+    "config": "BartConfig",
+    "heads": {"model": "BartModel", "seq2seq-lm": "BartForConditionalGeneration",
+              "masked-lm": "BartForConditionalGeneration",  # BART fills <mask> spans by generating them
+              "sequence-classification": "BartForSequenceClassification"},
+    "tokenizers": {"RobertaTokenizer": "leanformers.tokenization.roberta:RobertaTokenizer",
+                   "BartTokenizer": "leanformers.tokenization.roberta:BartTokenizer"},
+}
+
+
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..generation import (BaseModelOutputWithPastAndCrossAttentions, EncoderDecoderCache, GenerationMixin,
-                          causal_mask)
-from ..modeling import PreTrainedModel, activation, additive_mask, attend, check_length, sequence_classification_loss
-from ..outputs import BaseModelOutput, ModelOutput
+from ..generation import GenerationMixin
+from ..modeling.base import PreTrainedModel
+from ..modeling.cache import EncoderDecoderCache, causal_mask
+from ..modeling.layers import activation, additive_mask, attend, check_length
+from ..modeling.losses import sequence_classification_loss
+from ..outputs import (BaseModelOutput, BaseModelOutputWithPastAndCrossAttentions, Seq2SeqLMOutput, Seq2SeqModelOutput,
+                       Seq2SeqSequenceClassifierOutput)
 
 
 @dataclass(init=False, repr=False)
@@ -56,44 +69,6 @@ class BartConfig(PretrainedConfig):
         if kwargs.get("id2label") is None:
             kwargs.setdefault("num_labels", 3)  # BART's default head is 3-way (MNLI)
         super().__init__(**kwargs)
-
-
-@dataclass
-class Seq2SeqModelOutput(ModelOutput):
-    last_hidden_state: Any = None  # decoder output (B, T, C)
-    cache: Any = None  # EncoderDecoderCache
-    decoder_hidden_states: Any = None
-    decoder_attentions: Any = None
-    cross_attentions: Any = None
-    encoder_last_hidden_state: Any = None  # (B, S, C)
-    encoder_hidden_states: Any = None
-    encoder_attentions: Any = None
-
-    @property
-    def past_key_values(self):
-        return self.cache
-
-
-@dataclass
-class Seq2SeqLMOutput(ModelOutput):
-    loss: Any = None
-    logits: Any = None  # (B, T, vocab_size)
-    cache: Any = None
-    decoder_hidden_states: Any = None
-    decoder_attentions: Any = None
-    cross_attentions: Any = None
-    encoder_last_hidden_state: Any = None
-    encoder_hidden_states: Any = None
-    encoder_attentions: Any = None
-
-    @property
-    def past_key_values(self):
-        return self.cache
-
-
-@dataclass
-class Seq2SeqSequenceClassifierOutput(Seq2SeqLMOutput):
-    pass  # the same fields; logits are (B, num_labels)
 
 
 def shift_tokens_right(input_ids, pad_token_id, decoder_start_token_id):

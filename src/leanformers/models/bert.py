@@ -5,14 +5,28 @@ Parameter names match transformers' checkpoints (including the historical
 RoBERTa reuses everything here except the embeddings' positions and two heads.
 """
 
+# read by leanformers/manifest.py from this source, without importing it
+ARCHITECTURE = {
+    "config": "BertConfig",
+    "heads": {"model": "BertModel", "sequence-classification": "BertForSequenceClassification",
+              "token-classification": "BertForTokenClassification", "masked-lm": "BertForMaskedLM",
+              "question-answering": "BertForQuestionAnswering"},
+    "tokenizers": {"BertTokenizer": "leanformers.tokenization.bert:BertTokenizer"},
+    "tf_module": "leanformers.models.tf_bert",
+    "tf_heads": {"model": "TFBertModel", "sequence-classification": "TFBertForSequenceClassification",
+                 "token-classification": "TFBertForTokenClassification"},
+}
+
+
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..modeling import (PreTrainedModel, activate_fresh, activation, add_fresh, additive_mask, attend, check_length,
-                        embedding, run_layers, sequence_classification_loss, span_loss, token_loss)
+from ..modeling.base import PreTrainedModel
+from ..modeling.layers import activate_fresh, activation, add_fresh, additive_mask, attend, check_length, embedding, run_layers
+from ..modeling.losses import sequence_classification_loss, span_loss, token_loss
 from ..outputs import (BaseModelOutputWithPoolingAndCrossAttentions, MaskedLMOutput, QuestionAnsweringModelOutput,
                        SequenceClassifierOutput, TokenClassifierOutput)
 

@@ -4,6 +4,20 @@ The quicktour's sentiment model. Names match transformers' checkpoints
 (q_lin, sa_layer_norm, pre_classifier, vocab_projector, ...).
 """
 
+# read by leanformers/manifest.py from this source, without importing it
+ARCHITECTURE = {
+    "config": "DistilBertConfig",
+    "heads": {"model": "DistilBertModel", "sequence-classification": "DistilBertForSequenceClassification",
+              "token-classification": "DistilBertForTokenClassification", "masked-lm": "DistilBertForMaskedLM",
+              "question-answering": "DistilBertForQuestionAnswering"},
+    "tokenizers": {"BertTokenizer": "leanformers.tokenization.bert:BertTokenizer",
+                   "DistilBertTokenizer": "leanformers.tokenization.bert:DistilBertTokenizer"},
+    "tf_module": "leanformers.models.tf_distilbert",
+    "tf_heads": {"model": "TFDistilBertModel", "sequence-classification": "TFDistilBertForSequenceClassification",
+                 "token-classification": "TFDistilBertForTokenClassification"},
+}
+
+
 from dataclasses import dataclass
 
 import torch
@@ -11,8 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..modeling import (PreTrainedModel, activate_fresh, activation, add_fresh, additive_mask, attend, check_length,
-                        embedding, run_layers, sequence_classification_loss, span_loss, token_loss)
+from ..modeling.base import PreTrainedModel
+from ..modeling.layers import activate_fresh, activation, add_fresh, additive_mask, attend, check_length, embedding, run_layers
+from ..modeling.losses import sequence_classification_loss, span_loss, token_loss
 from ..outputs import (BaseModelOutput, MaskedLMOutput, QuestionAnsweringModelOutput, SequenceClassifierOutput,
                        TokenClassifierOutput)
 

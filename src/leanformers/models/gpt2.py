@@ -4,18 +4,30 @@ Parameter names and layouts match the OpenAI/transformers checkpoints: the proje
 a linear layer whose weight is stored (in, out), transposed from nn.Linear's.
 """
 
+# read by leanformers/manifest.py from this source, without importing it
+ARCHITECTURE = {
+    "config": "GPT2Config",
+    "heads": {"model": "GPT2Model", "causal-lm": "GPT2LMHeadModel",
+              "sequence-classification": "GPT2ForSequenceClassification"},
+    "tokenizers": {"GPT2Tokenizer": "leanformers.tokenization.gpt2:GPT2Tokenizer"},
+}
+
+
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..generation import BaseModelOutputWithPastAndCrossAttentions, DynamicCache, GenerationMixin, causal_mask
-from ..modeling import PreTrainedModel, activation, attend, check_length, sequence_classification_loss
-from ..outputs import ModelOutput
+from ..generation import GenerationMixin
+from ..modeling.base import PreTrainedModel
+from ..modeling.cache import DynamicCache, causal_mask
+from ..modeling.layers import activation, attend, check_length
+from ..modeling.losses import sequence_classification_loss
+from ..outputs import (BaseModelOutputWithPastAndCrossAttentions, CausalLMOutputWithCrossAttentions,
+                       SequenceClassifierOutputWithPast)
 
 
 @dataclass(init=False, repr=False)
@@ -49,29 +61,6 @@ class GPT2Config(PretrainedConfig):
     reorder_and_upcast_attn: bool = False
     add_cross_attention: bool = False
     tie_word_embeddings: bool = True
-
-
-@dataclass
-class CausalLMOutputWithCrossAttentions(ModelOutput):
-    loss: Any = None
-    logits: Any = None  # (B, T, vocab_size)
-    cache: Any = None
-    hidden_states: Any = None
-    attentions: Any = None
-    cross_attentions: Any = None
-
-    @property
-    def past_key_values(self):
-        return self.cache
-
-
-@dataclass
-class SequenceClassifierOutputWithPast(ModelOutput):
-    loss: Any = None
-    logits: Any = None  # (B, num_labels)
-    cache: Any = None
-    hidden_states: Any = None
-    attentions: Any = None
 
 
 class Conv1D(nn.Module):

@@ -6,12 +6,26 @@
    out_proj, lm_head.*). Token classification and QA heads are BERT's.
 """
 
+# read by leanformers/manifest.py from this source, without importing it
+ARCHITECTURE = {
+    "config": "RobertaConfig",
+    "heads": {"model": "RobertaModel", "sequence-classification": "RobertaForSequenceClassification",
+              "token-classification": "RobertaForTokenClassification", "masked-lm": "RobertaForMaskedLM",
+              "question-answering": "RobertaForQuestionAnswering"},
+    "tokenizers": {"RobertaTokenizer": "leanformers.tokenization.roberta:RobertaTokenizer"},
+    "tf_module": "leanformers.models.tf_roberta",
+    "tf_heads": {"model": "TFRobertaModel", "sequence-classification": "TFRobertaForSequenceClassification",
+                 "token-classification": "TFRobertaForTokenClassification"},
+}
+
+
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ..modeling import check_length, embedding, sequence_classification_loss, token_loss
+from ..modeling.layers import check_length, embedding
+from ..modeling.losses import sequence_classification_loss, token_loss
 from ..outputs import MaskedLMOutput, SequenceClassifierOutput
 from .bert import (BertConfig, BertEmbeddings, BertForQuestionAnswering, BertForTokenClassification, BertHeadModel,
                    BertModel, BertPreTrainedModel, _dropout_p)
@@ -24,6 +38,10 @@ class RobertaConfig(BertConfig):
     pad_token_id: int | None = 1
     bos_token_id: int | None = 0
     eos_token_id: int | list | None = 2
+
+    @property
+    def max_sequence_length(self):
+        return self.max_position_embeddings - (self.pad_token_id + 1)  # positions start after the padding index
 
 
 class RobertaEmbeddings(BertEmbeddings):

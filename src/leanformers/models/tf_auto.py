@@ -1,31 +1,31 @@
-"""TF Auto classes: the TensorFlow twin of each Auto class, picked by config.model_type from
-leanformers.models.tf_<module> (the PyTorch class's module with a tf_ prefix)."""
+"""TF Auto classes: the TensorFlow twin of each Auto class, picked by config.model_type through the manifest
+(the `tf_module` and `tf_heads` an architecture declares)."""
 
 from importlib import import_module
 
-from .auto import MODEL_MODULES, _AutoModel
+from ..manifest import architecture, architectures
+from .auto import _AutoModel
 
 
 class _TFAutoModel(_AutoModel):
     @classmethod
     def model_class(cls, config):
-        name = cls.registry.get(config.model_type)
+        arch = architecture(config.model_type, f"{cls.__name__}: the config")
+        name = arch.tf_heads.get(cls.head)
         if name is None:
-            known = ", ".join(sorted(cls.registry)) or "none"
+            known = ", ".join(sorted(a.model_type for a in architectures() if cls.head in a.tf_heads)) or "none"
             raise ValueError(f"{cls.__name__} has no TensorFlow model for model_type {config.model_type!r} (known: "
                              f"{known}). Use the PyTorch Auto class, or a checkpoint of a supported architecture.")
-        return getattr(import_module(f"leanformers.models.tf_{MODEL_MODULES[config.model_type]}"), name)
+        return getattr(import_module(arch.tf_module), name)
 
 
 class TFAutoModel(_TFAutoModel):
-    registry = {"bert": "TFBertModel", "distilbert": "TFDistilBertModel", "roberta": "TFRobertaModel"}
+    head = "model"
 
 
 class TFAutoModelForSequenceClassification(_TFAutoModel):
-    registry = {"bert": "TFBertForSequenceClassification", "distilbert": "TFDistilBertForSequenceClassification",
-                "roberta": "TFRobertaForSequenceClassification"}
+    head = "sequence-classification"
 
 
 class TFAutoModelForTokenClassification(_TFAutoModel):
-    registry = {"bert": "TFBertForTokenClassification", "distilbert": "TFDistilBertForTokenClassification",
-                "roberta": "TFRobertaForTokenClassification"}
+    head = "token-classification"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from ..embedded import EMBEDDED_NAME
+from ..manifest import MANIFEST, architecture
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ TASKS = {
                                  "AutoModelForSeq2SeqLM", "sshleifer/distilbart-cnn-12-6", "a4f8f3e"),
 }
 TASK_ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
+# the tasks pipeline(model=...) infers from the checkpoint's architecture, as transformers does for a local folder
+INFERRED_TASKS = ("text-classification",)
 
 # keyword arguments that go to every from_pretrained of the pipeline (file resolution)
 HUB_ARGS = ("revision", "token", "cache_dir", "force_download", "local_files_only")
@@ -174,8 +177,13 @@ def _infer_task(model, config, hub_kwargs):
     elif config is None:
         config = getattr(model, "config", None)
     architectures = getattr(config, "architectures", None) or []
-    if any(name.endswith("ForSequenceClassification") for name in architectures):
-        return "text-classification"
+    model_type = getattr(config, "model_type", None)
+    if model_type in MANIFEST:  # which head each named class is, by the architecture's declaration
+        heads = architecture(model_type).heads
+        auto_models = import_module("leanformers.models.auto")  # torch-free: it reads the manifest
+        for task in INFERRED_TASKS:
+            if heads.get(getattr(auto_models, TASKS[task].auto_model).head) in architectures:
+                return task
     raise RuntimeError(
         f"Cannot infer the task of {model!r} from its config (architectures={architectures}). "
         f"Pass the task as the first argument, one of {supported_tasks()}."

@@ -1,42 +1,30 @@
 """AutoTokenizer: picks the tokenizer class of a saved folder.
 
-tokenizer_config.json's `tokenizer_class` wins; otherwise config.json's `model_type`
-is looked up. Both tables are registries other modules extend with `register`.
+tokenizer_config.json's `tokenizer_class` wins; otherwise config.json's `model_type` is looked
+up. Both answers come from the architecture manifest (leanformers/manifest.py): each architecture
+declares the tokenizer classes its checkpoints use, the default first. Reading it imports no torch.
 """
 
-import json
 from importlib import import_module
 
 from .. import hub
-
-# class name -> module defining it (imported only when used)
-TOKENIZER_CLASSES = {
-    "BertTokenizer": "leanformers.tokenization.bert",
-    "DistilBertTokenizer": "leanformers.tokenization.bert",
-    "GPT2Tokenizer": "leanformers.tokenization.gpt2",
-    "RobertaTokenizer": "leanformers.tokenization.roberta",
-    "BartTokenizer": "leanformers.tokenization.roberta",
-}
-# config.json model_type -> class name (transformers' mapping)
-MODEL_TYPES = {"bert": "BertTokenizer", "distilbert": "BertTokenizer", "gpt2": "GPT2Tokenizer",
-               "roberta": "RobertaTokenizer", "bart": "RobertaTokenizer"}
+from ..manifest import MANIFEST, architecture, architectures
+from ..utils.files import read_json
 
 
-def register(class_name, module, model_types=()):
-    """Make AutoTokenizer know `class_name` (defined in `module`) and, optionally,
-    the model types that use it."""
-    TOKENIZER_CLASSES[class_name] = module
-    for model_type in model_types:
-        MODEL_TYPES[model_type] = class_name
+def tokenizer_classes():
+    """Tokenizer class name -> "module:Class" defining it, over every architecture."""
+    return {name: where for arch in architectures() for name, where in arch.tokenizers.items()}
 
 
 def tokenizer_class_from_name(class_name):
     name = class_name[:-4] if class_name.endswith("Fast") else class_name
-    module = TOKENIZER_CLASSES.get(name)
-    if module is None:
+    where = tokenizer_classes().get(name)
+    if where is None:
         raise ValueError(f"Tokenizer class {class_name!r} is not supported by leanformers; supported: "
-                         f"{sorted(TOKENIZER_CLASSES)}.")
-    return getattr(import_module(module), name)
+                         f"{sorted(tokenizer_classes())}.")
+    module, _, attribute = where.partition(":")
+    return getattr(import_module(module), attribute)
 
 
 class AutoTokenizer:
@@ -55,10 +43,10 @@ class AutoTokenizer:
             model_config = hub.resolve_file(path, "config.json", required=False, **hub_kwargs)
             model_type = _read(model_config).get("model_type") if model_config is not None else None
             if model_type is not None:
-                class_name = MODEL_TYPES.get(model_type)
-                if class_name is None:
+                if model_type not in MANIFEST:
                     raise ValueError(f"AutoTokenizer: model_type {model_type!r} in {model_config!r} has no "
-                                     f"tokenizer in leanformers; supported model types: {sorted(MODEL_TYPES)}.")
+                                     f"tokenizer in leanformers; supported model types: {sorted(MANIFEST)}.")
+                class_name = next(iter(architecture(model_type).tokenizers))
         if class_name is None:
             raise ValueError(f"AutoTokenizer cannot tell the tokenizer class of {str(path)!r}: neither "
                              "tokenizer_config.json (tokenizer_class) nor config.json (model_type) names it. "
@@ -67,9 +55,5 @@ class AutoTokenizer:
 
 
 def _read(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"Could not read {path!r} ({error}); it must be valid UTF-8 JSON.") from error
-    return data if isinstance(data, dict) else {}
+    return read_json(path, "it must be valid UTF-8 JSON holding one object; re-save the tokenizer with "
+                           "save_pretrained.")

@@ -1,0 +1,73 @@
+"""GenerationConfig: the settings of generate(), from and to generation_config.json (no torch here)."""
+
+import json
+import os
+
+from ..configuration import FORMAT_VERSION
+from ..hub import pop_hub_kwargs, resolve_file
+from ..utils.files import json_text, read_json, write_atomic
+
+GENERATION_CONFIG_NAME = "generation_config.json"
+
+# the values generate() uses for a setting that neither the call nor generation_config.json gives
+DEFAULTS = {
+    "max_length": 20, "max_new_tokens": None, "min_length": 0, "min_new_tokens": None,
+    "do_sample": False, "num_beams": 1, "num_return_sequences": 1, "early_stopping": False, "length_penalty": 1.0,
+    "temperature": 1.0, "top_k": 50, "top_p": 1.0, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0,
+    "bos_token_id": None, "eos_token_id": None, "pad_token_id": None, "decoder_start_token_id": None,
+    "forced_bos_token_id": None, "forced_eos_token_id": None,
+    "use_cache": True,  # accepted for compatibility: generate() always decodes with the cache
+}
+# model config fields that seed a generation config when the checkpoint has no generation_config.json
+_FROM_MODEL_CONFIG = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id",
+                      "forced_bos_token_id", "forced_eos_token_id", "use_cache")
+
+
+class GenerationConfig:
+    """The settings of generate(), read from and written to generation_config.json. Only the settings that were
+    given are stored (`to_dict`); `DEFAULTS` fills the rest when generate() runs. Unknown keys are kept."""
+
+    def __init__(self, **kwargs):
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def __getattr__(self, name):  # only reached for settings never given
+        if name in DEFAULTS:
+            return DEFAULTS[name]
+        raise AttributeError(f"GenerationConfig has no setting {name!r}")
+
+    def to_dict(self):
+        return dict(vars(self))
+
+    def update(self, **kwargs):
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def __repr__(self):
+        return f"GenerationConfig {json.dumps(self.to_dict(), indent=2, sort_keys=True)}"
+
+    def __eq__(self, other):
+        return isinstance(other, GenerationConfig) and self.to_dict() == other.to_dict()
+
+    @classmethod
+    def from_model_config(cls, config):
+        values = {key: getattr(config, key, None) for key in _FROM_MODEL_CONFIG}
+        return cls(**{key: value for key, value in values.items() if value is not None})
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, **kwargs):
+        hub_kwargs = pop_hub_kwargs(kwargs)
+        return cls.from_json_file(resolve_file(name_or_path, GENERATION_CONFIG_NAME, **hub_kwargs), **kwargs)
+
+    @classmethod
+    def from_json_file(cls, path, **kwargs):
+        values = read_json(path, "it must hold one object of generation settings: fix it or delete it to use the "
+                                 "model's defaults.")
+        values.pop("transformers_version", None)
+        values.pop("_from_model_config", None)
+        return cls(**{**values, **kwargs})
+
+    def save_pretrained(self, save_directory):
+        text = json_text({**self.to_dict(), "transformers_version": FORMAT_VERSION})  # fails before any file is made
+        os.makedirs(save_directory, exist_ok=True)
+        write_atomic(os.path.join(save_directory, GENERATION_CONFIG_NAME), text)

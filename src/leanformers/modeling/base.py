@@ -1,0 +1,284 @@
+"""PreTrainedModel: building a model from a checkpoint folder and writing one back.
+
+Loading builds the module tree on the meta device (no memory, no random init),
+memory-maps the safetensors file (checkpoint.py) and makes its tensors the parameters,
+so the weights exist once in RAM. Only weights the checkpoint lacks are initialised;
+report.py logs what was missing, unused or of another shape.
+"""
+
+import inspect
+import os
+import re
+
+import torch
+from torch import nn
+
+from ..configuration import CONFIG_NAME
+from ..conventions import IGNORED_CHECKPOINT_KEYS, LEGACY_RENAMES
+from ..hub import pop_hub_kwargs, resolve_file
+from ..utils.files import atomic_files, json_text
+from .checkpoint import load_checkpoint
+from .report import log_load_report
+
+WEIGHTS_NAME = "model.safetensors"
+WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
+
+
+class PreTrainedModel(nn.Module):
+    config_class = None
+    base_model_prefix = ""  # attribute holding the bare model inside a model with a head
+    # tied parameter -> the parameter it shares storage with; the tied one is not saved
+    _tied_weights_keys = {}
+    # checkpoint keys that are neither loaded nor reported (old checkpoints stored position ids)
+    _keys_to_ignore_on_load_unexpected = (IGNORED_CHECKPOINT_KEYS,)
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+
+    @property
+    def base_model(self):
+        return getattr(self, self.base_model_prefix, self)
+
+    @property
+    def device(self):
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self):
+        return next(p.dtype for p in self.parameters() if p.is_floating_point())
+
+    def _outputs(self, output_attentions, output_hidden_states, return_dict):
+        """The forward flags, each falling back to the config's value when not given."""
+        config = self.config
+        return (config.output_attentions if output_attentions is None else output_attentions,
+                config.output_hidden_states if output_hidden_states is None else output_hidden_states,
+                config.return_dict if return_dict is None else return_dict)
+
+    @property
+    def forward_input_names(self):
+        """The argument names forward() accepts, or None when it takes any keyword (**kwargs)."""
+        parameters = inspect.signature(self.forward).parameters.values()
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            return None
+        return {p.name for p in parameters}
+
+    def unquantized_modules(self):
+        """What int8 quantization keeps in float32: the head (the children other than the base model) and the base
+        model's pooler. They cost almost nothing and their error would go straight into the logits."""
+        base = self.base_model
+        pooler = getattr(base, "pooler", None)
+        return [module for module in self.children() if module is not base] + ([pooler] if pooler is not None else [])
+
+    def get_input_embeddings(self):
+        return self.base_model.embeddings.word_embeddings
+
+    def num_parameters(self):
+        return sum(p.numel() for p in self.parameters())
+
+    # --- initialisation and tying ------------------------------------------------------------------------------------
+
+    def post_init(self):
+        """Initialise every parameter and tie the output embeddings; called at the end of each model's __init__."""
+        for module in self.modules():
+            for name, param in module.named_parameters(recurse=False):
+                self._init_weights(module, name, param)
+        self.tie_weights()
+
+    @torch.no_grad()
+    def _init_weights(self, module, name, tensor):
+        """Fill one parameter `tensor` (= `module.<name>`) as transformers does for a fresh weight."""
+        if tensor.is_meta:
+            return  # built for loading: the checkpoint fills it
+        if isinstance(module, nn.LayerNorm) and name == "weight":
+            tensor.fill_(1.0)
+        elif isinstance(module, (nn.Linear, nn.Embedding)) and name == "weight":
+            tensor.normal_(mean=0.0, std=self.config.initializer_range)
+            if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+                tensor[module.padding_idx].zero_()
+        else:  # biases, including the output bias of the MLM heads
+            tensor.zero_()
+
+    def _active_tied_keys(self):
+        if self.config.tie_word_embeddings:
+            return dict(self._tied_weights_keys)
+        return {}  # untied: every head parameter is its own weight, saved and loaded as such
+
+    def tie_weights(self):
+        for target, source in self._active_tied_keys().items():
+            module_name, _, attr = target.rpartition(".")
+            setattr(self.get_submodule(module_name), attr, self.get_parameter(source))
+
+    # --- loading -----------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *model_args, config=None, dtype=None, torch_dtype=None,
+                        ignore_mismatched_sizes=False, output_loading_info=False, **kwargs):
+        path = pretrained_model_name_or_path
+        hub_kwargs = pop_hub_kwargs(kwargs)
+        from_tf = kwargs.pop("from_tf", False)
+        if config is None or isinstance(config, (str, os.PathLike)):  # a folder (or hub name) holding config.json
+            config_path = path if config is None else config
+            config = cls.config_class.from_json_file(resolve_file(config_path, CONFIG_NAME, **hub_kwargs))
+            config.name_or_path = str(config_path)
+        # keyword arguments naming a config attribute override it (num_labels=10, output_attentions=True, ...)
+        model_kwargs = {}
+        for key, value in kwargs.items():
+            if hasattr(config, key) or key in ("attn_implementation",):
+                setattr(config, "_attn_implementation" if key == "attn_implementation" else key, value)
+            else:
+                model_kwargs[key] = value
+
+        if from_tf:  # tf_model.h5 as transformers 4.x wrote it; h5py reads it, TensorFlow is not needed
+            from ..tf_checkpoint import load_tf_checkpoint
+
+            state_dict = {key: torch.from_numpy(a) for key, a in load_tf_checkpoint(path, hub_kwargs).items()}
+        else:
+            state_dict = load_checkpoint(path, hub_kwargs)
+        dtype = _resolve_dtype(dtype if dtype is not None else torch_dtype, config, state_dict)
+        default_dtype = torch.get_default_dtype()
+        torch.set_default_dtype(dtype)
+        try:
+            with torch.device("meta"):  # shapes only: the checkpoint supplies the memory
+                model = cls(config, *model_args, **model_kwargs)
+        finally:
+            torch.set_default_dtype(default_dtype)
+        info = model._load_state_dict(state_dict, dtype, ignore_mismatched_sizes)
+        config.dtype = str(dtype).removeprefix("torch.")
+        model.eval()
+        log_load_report(model, path, info, ignore_mismatched_sizes)
+        return (model, info) if output_loading_info else model
+
+    def _load_state_dict(self, state_dict, dtype, ignore_mismatched_sizes):
+        expected = dict(self.named_parameters(remove_duplicate=False))
+        tied = self._active_tied_keys()
+        ignore = re.compile("|".join(self._keys_to_ignore_on_load_unexpected))
+        loaded, unexpected, mismatched = {}, [], []
+        for key, checkpoint_key, tensor in self._rename_checkpoint_keys(state_dict):
+            if key in tied:
+                continue  # old checkpoints store a copy of the tied weight; the source is the truth
+            if key not in expected:
+                if not ignore.search(key):
+                    unexpected.append(checkpoint_key)  # reported under its name in the checkpoint
+            elif tensor.shape != expected[key].shape:
+                mismatched.append((key, tensor.shape, expected[key].shape))
+            else:
+                loaded[key] = tensor
+        present = {*loaded, *(m[0] for m in mismatched)}
+        missing = [key for key in expected if key not in present and tied.get(key, key) not in present]
+
+        for key, tensor in loaded.items():
+            if tensor.is_floating_point() and tensor.dtype != dtype:
+                tensor = tensor.to(dtype)
+            self._set_parameter(key, tensor)
+        for key in [*missing, *(m[0] for m in mismatched)]:
+            if key in tied:
+                continue  # tie_weights points it at its source below
+            meta = self.get_parameter(key)
+            self._set_parameter(key, torch.empty(meta.shape, dtype=meta.dtype))
+            module_name, _, name = key.rpartition(".")
+            self._init_weights(self.get_submodule(module_name), name, self.get_parameter(key))
+        self.tie_weights()
+        return {"missing_keys": missing, "unexpected_keys": unexpected, "mismatched_keys": mismatched}
+
+    def _rename_checkpoint_keys(self, state_dict):
+        """(our key, checkpoint key, tensor) for each tensor: TF LayerNorm names mapped, and the base-model prefix
+        added (bare checkpoint into a model with a head) or removed (head checkpoint into the bare model)."""
+        prefix = self.base_model_prefix + "."
+        has_head = self.base_model is not self
+        checkpoint_has_prefix = any(key.startswith(prefix) for key in state_dict)
+        for checkpoint_key, tensor in state_dict.items():
+            key = checkpoint_key
+            for old, new in LEGACY_RENAMES:
+                key = key.replace(old, new)
+            if has_head and not checkpoint_has_prefix:
+                key = prefix + key
+            elif not has_head and checkpoint_has_prefix:
+                key = key.removeprefix(prefix)
+            yield key, checkpoint_key, tensor
+
+    def _set_parameter(self, key, tensor):
+        module_name, _, name = key.rpartition(".")
+        module = self.get_submodule(module_name)
+        module._parameters[name] = nn.Parameter(tensor, requires_grad=module._parameters[name].requires_grad)
+
+    # --- saving ------------------------------------------------------------------------------------------------------
+
+    def save_pretrained(self, save_directory, max_shard_size="50GB", **kwargs):
+        """Write config.json and model.safetensors (or shards plus an index)."""
+        from safetensors.torch import save_file
+
+        if kwargs.get("safe_serialization", True) is False:
+            raise ValueError("leanformers only writes safetensors checkpoints; drop safe_serialization=False.")
+        if os.path.isfile(save_directory):
+            raise ValueError(f"save_directory {save_directory!r} is a file; pass the path of a folder.")
+        os.makedirs(save_directory, exist_ok=True)
+        self.config.architectures = [type(self).__name__]
+        self.config.dtype = str(self.dtype).removeprefix("torch.")
+        tied = self._active_tied_keys()
+        state = {k: v.detach().contiguous() for k, v in self.state_dict().items() if k not in tied}
+
+        shards = _split_shards(state, _parse_size(max_shard_size))
+        if len(shards) == 1:
+            names = [WEIGHTS_NAME]
+        else:
+            names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
+        with atomic_files(save_directory) as stage:  # nothing replaces an old file until every new one is complete
+            with open(stage(CONFIG_NAME), "w", encoding="utf-8") as f:
+                f.write(self.config.to_json_string())
+            if len(shards) > 1:
+                index = {
+                    "metadata": {"total_parameters": sum(t.numel() for t in state.values()),
+                                 "total_size": sum(t.numel() * t.element_size() for t in state.values())},
+                    "weight_map": {key: name for name, shard in zip(names, shards) for key in sorted(shard)},
+                }
+                with open(stage(WEIGHTS_INDEX_NAME), "w", encoding="utf-8") as f:
+                    f.write(json_text(index))
+            for name, shard in zip(names, shards):
+                save_file(shard, stage(name), metadata={"format": "pt"})
+        files = {CONFIG_NAME, *names, *([WEIGHTS_INDEX_NAME] if len(shards) > 1 else [])}
+        # weights of an earlier save that the new files do not replace would be read instead of (or with) them
+        for name in os.listdir(save_directory):
+            stale = name == WEIGHTS_INDEX_NAME or name == WEIGHTS_NAME or re.fullmatch(
+                r"model-\d{5}-of-\d{5}\.safetensors", name)
+            if stale and name not in files:
+                os.remove(os.path.join(save_directory, name))
+
+
+def _resolve_dtype(dtype, config, state_dict):
+    if dtype is None or dtype == "auto":  # transformers 5 loads in the checkpoint's dtype by default
+        if config.dtype is not None:
+            dtype = config.dtype
+        else:
+            dtype = next((t.dtype for t in state_dict.values() if t.is_floating_point()), torch.float32)
+    if isinstance(dtype, str):
+        if not isinstance(getattr(torch, dtype, None), torch.dtype):
+            raise ValueError(f"dtype={dtype!r} is not a torch dtype; use e.g. 'float32', 'float16', 'bfloat16' "
+                             "or 'auto'.")
+        dtype = getattr(torch, dtype)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype={dtype!r} must be a floating point torch dtype (or 'auto').")
+    return dtype
+
+
+def _parse_size(size):
+    if isinstance(size, int):
+        return size
+    units = {"GIB": 2**30, "MIB": 2**20, "KIB": 2**10, "GB": 10**9, "MB": 10**6, "KB": 10**3, "B": 1}
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", str(size))
+    if match is None or match.group(2).upper() not in units:
+        raise ValueError(f"max_shard_size={size!r} is not a size; use an int (bytes) or a string like '5GB' or "
+                         "'500MB'.")
+    return int(float(match.group(1)) * units[match.group(2).upper()])
+
+
+def _split_shards(state, max_bytes):
+    shards, current, current_size = [], {}, 0
+    for key, tensor in state.items():
+        nbytes = tensor.numel() * tensor.element_size()
+        if current and current_size + nbytes > max_bytes:
+            shards.append(current)
+            current, current_size = {}, 0
+        current[key] = tensor
+        current_size += nbytes
+    return shards + [current]

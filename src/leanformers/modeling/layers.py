@@ -1,0 +1,94 @@
+"""Pieces every torch architecture shares: activations, embeddings, attention masks, attention, the layer loop."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ACTIVATIONS = {
+    "gelu": F.gelu,
+    "relu": F.relu,
+    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "silu": F.silu,
+    "swish": F.silu,
+    "tanh": torch.tanh,
+}
+
+
+def activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"Activation {name!r} from the config is not supported; use one of {sorted(ACTIVATIONS)}.")
+    return ACTIVATIONS[name]
+
+
+# Why in place: at batch 32 x 128 tokens each feed-forward activation is a fresh 25 MB tensor, and a fresh
+# allocation that size comes from the kernel as new pages, faulted in and zeroed on first touch. Writing the
+# activation and the residual sum into the tensor the layer just made halves those allocations; the numbers
+# are the same. Only without autograd: backward needs the values an in-place op overwrites.
+_IN_PLACE = {F.gelu: torch.ops.aten.gelu_, F.relu: F.relu_, F.silu: lambda x: F.silu(x, inplace=True),
+             torch.tanh: torch.tanh_}
+
+
+def activate_fresh(act, x):
+    """act(x), where x is an activation the caller just made and holds no other reference to."""
+    if act in _IN_PLACE and not torch.is_grad_enabled():
+        return _IN_PLACE[act](x)
+    return act(x)
+
+
+def add_fresh(x, residual):
+    """x + residual, where x is an activation the caller just made and holds no other reference to."""
+    return x + residual if torch.is_grad_enabled() else x.add_(residual)
+
+
+def embedding(num_embeddings, dim, padding_idx=None):
+    """nn.Embedding without its own random init: post_init initialises every parameter anyway, and on the meta
+    device (from_pretrained) nn.Embedding's normal_ would import torch's meta kernels, about 70 MiB of RAM."""
+    return nn.Embedding(num_embeddings, dim, padding_idx=padding_idx, _weight=torch.empty(num_embeddings, dim))
+
+
+def additive_mask(attention_mask, dtype):
+    """(B, T) of 1 = token, 0 = padding -> (B, 1, 1, T) added to attention scores, or None when nothing is masked."""
+    if attention_mask is None or bool(attention_mask.all()):
+        return None
+    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+
+def attend(q, k, v, mask, dropout_p, output_attentions):
+    """Scaled dot-product attention over heads. q, k, v: (B, H, T, D). Returns (B, T, H*D) and the probabilities
+    (B, H, T, T) when asked for, which needs the explicit path; otherwise torch's fused kernel."""
+    if output_attentions:
+        att = (q @ k.transpose(-2, -1)) * q.size(-1) ** -0.5
+        if mask is not None:
+            att = att + mask
+        att = F.softmax(att, dim=-1)
+        if dropout_p > 0:  # the returned probabilities are the dropped-out ones, as in transformers
+            att = F.dropout(att, p=dropout_p)
+        y = att @ v
+    else:
+        att = None
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+    B, H, T, D = y.shape
+    return y.transpose(1, 2).reshape(B, T, H * D), att
+
+
+def run_layers(layers, x, mask, output_attentions, output_hidden_states):
+    """Apply encoder layers in turn. Returns the last hidden state, the hidden states (embeddings first, then each
+    layer's output) and the attention probabilities of each layer, the last two only when asked for."""
+    hidden_states = (x,) if output_hidden_states else None  # kept only when asked: they hold memory
+    attentions = () if output_attentions else None
+    for layer in layers:
+        x, att = layer(x, mask, output_attentions)
+        if output_hidden_states:
+            hidden_states += (x,)
+        if output_attentions:
+            attentions += (att,)
+    return x, hidden_states, attentions
+
+
+def check_length(seq_len, limit, name="input_ids"):
+    if seq_len > limit:
+        raise ValueError(
+            f"{name} has sequence length {seq_len}, but the model has position embeddings for {limit} tokens "
+            f"(max_position_embeddings). Truncate the input, e.g. tokenizer(..., truncation=True, max_length={limit})."
+        )

@@ -1,0 +1,85 @@
+"""The one JSON reader and the one atomic writer of leanformers (no torch, no TensorFlow).
+
+Every file leanformers writes goes through `atomic_files`: each file is written under a temporary
+name in its final folder (`.NAME.PID.tmp`, hidden and unique to the process) and renamed over
+the old file only after every file of the save is complete. A failure while writing (a value
+that cannot be serialised, a full disk, Ctrl-C) removes the temporary files and leaves the old
+files as they were, so a reader never sees a half-written or mixed save.
+"""
+
+import contextlib
+import json
+import os
+
+JSON_KINDS = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
+              type(None): "null"}
+
+
+def read_json(path, fix, error=ValueError, expect=dict):
+    """The JSON value in `path`, which must be a `expect` (None: anything).
+
+    A file that is not UTF-8 JSON, or holds the wrong kind of value, raises `error` with a message
+    naming the file, what is wrong and `fix` (what the user should do). A file that cannot be
+    opened raises the OSError of `open`, which names it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise error(f"{os.fspath(path)!r} is not valid JSON ({err}); {fix}") from None
+    if expect is not None and not isinstance(data, expect):
+        raise error(f"{os.fspath(path)!r} is a JSON {JSON_KINDS[type(data)]}, not {_kind_name(expect)}; {fix}")
+    return data
+
+
+def _kind_name(expect):
+    kinds = expect if isinstance(expect, tuple) else (expect,)
+    return " or ".join(("an " if JSON_KINDS[k] == "object" else "a ") + JSON_KINDS[k] for k in kinds)
+
+
+def json_text(value, sort_keys=True, ensure_ascii=True):
+    """`value` as transformers writes its JSON files: indented by 2, a final newline. (Configs keep
+    ensure_ascii; tokenizer files are written with ensure_ascii=False, as transformers does.)"""
+    return json.dumps(value, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii) + "\n"
+
+
+def temporary_name(path):
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+
+
+@contextlib.contextmanager
+def atomic_files(folder):
+    """Stage the files of one save in `folder`: `stage(name)` returns the temporary path to write
+    `name` to. When the block ends normally every staged file replaces its final name; when it
+    raises, every staged file is removed and the exception goes on."""
+    staged = {}
+
+    def stage(name):
+        staged[name] = temporary_name(os.path.join(folder, name))
+        return staged[name]
+
+    try:
+        yield stage
+    except BaseException:
+        for tmp in staged.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+        raise
+    for name, tmp in staged.items():
+        os.replace(tmp, os.path.join(folder, name))
+
+
+def write_atomic(path, content):
+    """Write `content` (str, bytes, or a function that writes to the temporary path it is given) to `path`."""
+    folder, name = os.path.split(os.path.abspath(path))
+    with atomic_files(folder) as stage:
+        tmp = stage(name)
+        if callable(content):
+            content(tmp)
+        elif isinstance(content, bytes):
+            with open(tmp, "wb") as f:
+                f.write(content)
+        else:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(content)
+    return path

@@ -1,0 +1,48 @@
+"""The architecture manifest: every declaration reads, matches its module, and every public name resolves."""
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import leanformers
+from leanformers.manifest import HEADS, MANIFEST, architectures
+from leanformers.models import auto
+
+
+@pytest.mark.parametrize("arch", architectures(), ids=lambda a: a.model_type)
+def test_declaration_read_from_source_equals_the_imported_one(arch):
+    module = importlib.import_module(arch.module)
+    declared = module.ARCHITECTURE
+    assert arch.config == declared["config"] and arch.heads == declared["heads"]
+    assert arch.tokenizers == declared["tokenizers"] and arch.tf_heads == declared.get("tf_heads", {})
+    assert getattr(module, arch.config).model_type == arch.model_type
+
+
+def test_every_public_name_resolves():
+    names = leanformers.__all__
+    assert {"BertModel", "BertTokenizerFast", "AutoModelForSeq2SeqLM", "TFBertModel", "pipeline"} <= set(names)
+    for name in names:
+        assert getattr(leanformers, name) is not None, name
+
+
+def test_every_auto_class_loads_a_declared_head():
+    declared = {head for arch in architectures() for head in arch.heads}
+    for head in HEADS:
+        classes = [cls for cls in vars(auto).values() if isinstance(cls, type) and getattr(cls, "head", None) == head]
+        assert len(classes) == 1, head
+    assert declared <= set(HEADS)
+
+
+def test_auto_model_error_names_the_architectures_that_have_the_head():
+    config = leanformers.AutoConfig.for_model("gpt2")
+    with pytest.raises(ValueError, match=r"no model for model_type 'gpt2' \(known: bert, distilbert, roberta\)"):
+        leanformers.AutoModelForTokenClassification.from_config(config)
+
+
+def test_reading_the_manifest_imports_no_torch():
+    code = ("import sys, leanformers; leanformers.__all__; leanformers.BertTokenizer; "
+            f"assert len(leanformers.__all__) > {len(MANIFEST)}; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
