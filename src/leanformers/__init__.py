@@ -51,8 +51,6 @@ def _public_names():
     for arch in architectures():
         for name, where in arch.public_names().items():
             names.setdefault(name, where)
-            if where.startswith("leanformers.tokenization."):
-                names.setdefault(name + "Fast", where)  # the ...Fast spellings are the same classes
     return names
 
 

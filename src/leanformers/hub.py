@@ -12,7 +12,6 @@ folder costs nothing extra.
 """
 
 import functools
-import json
 import os
 import re
 
@@ -82,7 +81,8 @@ def resolve_weights(name_or_path, **hub_kwargs):
             continue
         if not filename.endswith(".index.json"):
             return [path]
-        weight_map = read_json(path, "the index file is damaged; download or save the model again.").get("weight_map")
+        weight_map = read_json(path, "the index file is damaged; download or save the model again.")
+        weight_map = weight_map.get("weight_map")
         if not isinstance(weight_map, dict) or not weight_map:
             raise ValueError(f"{path} has no 'weight_map' naming the shards; the index file is damaged.")
         shards = dict.fromkeys(weight_map.values())  # each shard once, in the index's order

@@ -1,7 +1,7 @@
 """The architecture manifest: every model_type leanformers knows, and the module that implements it.
 
-Each of those modules (in leanformers/models/) holds one architecture (config, layers, heads) and declares it at its top in a
-literal `ARCHITECTURE = {...}`:
+Each of those modules (in leanformers/models/) holds one architecture (config, layers, heads) and declares
+it at its top in a literal `ARCHITECTURE = {...}`:
 
     ARCHITECTURE = {
         "config": "BertConfig",                                   # its PretrainedConfig subclass
@@ -54,6 +54,7 @@ class Architecture:
         names.update({name: f"{self.module}:{name}" for name in self.heads.values()})
         names.update({name: f"{self.tf_module}:{name}" for name in self.tf_heads.values()})
         names.update(self.tokenizers)
+        names.update({name + "Fast": where for name, where in self.tokenizers.items()})  # the same classes
         return names
 
 

@@ -12,7 +12,6 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 # the TF model files take `tf` and `keras` from here, so that a missing TensorFlow always gives this error
 try:
@@ -24,11 +23,10 @@ import keras
 import numpy as np
 
 from .configuration import CONFIG_NAME, _read_json
-from .conventions import LEGACY_RENAMES as _LEGACY_RENAMES
+from .conventions import IGNORED_CHECKPOINT_KEYS, LEGACY_RENAMES
 from .hub import pop_hub_kwargs, resolve_file
 from .modeling.checkpoint import load_checkpoint
-from .outputs import (BaseModelOutput, BaseModelOutputWithPoolingAndCrossAttentions, SequenceClassifierOutput,
-                      TokenClassifierOutput)
+from .outputs import TFTokenClassifierOutput
 from .tf_checkpoint import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights
 
 logger = logging.getLogger(__name__)
@@ -41,29 +39,7 @@ if keras.backend.backend() != "tensorflow":
                       f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=tensorflow.")
 
 # checkpoint keys that are neither loaded nor reported (old PyTorch checkpoints stored position ids)
-_IGNORED_KEYS = re.compile(r"(^|\.)position_ids$")
-
-
-# --- outputs: the PyTorch output classes under transformers 4.x's TF names --------------------------------------------
-
-@dataclass
-class TFBaseModelOutput(BaseModelOutput):
-    pass
-
-
-@dataclass
-class TFBaseModelOutputWithPoolingAndCrossAttentions(BaseModelOutputWithPoolingAndCrossAttentions):
-    pass
-
-
-@dataclass
-class TFSequenceClassifierOutput(SequenceClassifierOutput):
-    pass
-
-
-@dataclass
-class TFTokenClassifierOutput(TokenClassifierOutput):
-    pass
+_IGNORED_KEYS = re.compile(IGNORED_CHECKPOINT_KEYS)
 
 
 # --- layers ----------------------------------------------------------------------------------------------------------
@@ -276,7 +252,7 @@ class TFPreTrainedModel(keras.Model):
         prefix = self.base_model_prefix + "."
         renamed = {}
         for key, array in state.items():
-            for old, new in _LEGACY_RENAMES:
+            for old, new in LEGACY_RENAMES:
                 key = key.replace(old, new)
             renamed[key] = array
         if not any(key.startswith(prefix) for key in renamed):  # a bare-model PyTorch checkpoint has no prefix

@@ -25,7 +25,8 @@ from torch import nn
 
 from ..configuration import PretrainedConfig
 from ..modeling.base import PreTrainedModel
-from ..modeling.layers import activate_fresh, activation, add_fresh, additive_mask, attend, check_length, embedding, run_layers
+from ..modeling.layers import (activate_fresh, activation, add_fresh, additive_mask, attend, check_length,
+                               embedding, run_layers)
 from ..modeling.losses import sequence_classification_loss, span_loss, token_loss
 from ..outputs import (BaseModelOutputWithPoolingAndCrossAttentions, MaskedLMOutput, QuestionAnsweringModelOutput,
                        SequenceClassifierOutput, TokenClassifierOutput)

@@ -6,9 +6,10 @@ so the sub-layers torch calls `output` live under other attributes with name="ou
 RoBERTa (tf_roberta.py) reuses everything here except the positions and its heads.
 """
 
-from ..tf_modeling import (Block, Embedding, TFBaseModelOutputWithPoolingAndCrossAttentions, TFPreTrainedModel,
-                           TFSequenceClassificationLoss, TFSequenceClassifierOutput, TFTokenClassificationHead,
-                           activation, additive_mask, attend, check_length, dense, keras, layer_norm, split_heads, tf)
+from ..tf_modeling import (Block, Embedding, TFPreTrainedModel, TFSequenceClassificationLoss,
+                           TFTokenClassificationHead, activation, additive_mask, attend, check_length, dense, keras,
+                           layer_norm, split_heads, tf)
+from ..outputs import TFBaseModelOutputWithPoolingAndCrossAttentions, TFSequenceClassifierOutput
 from .bert import BertConfig
 
 

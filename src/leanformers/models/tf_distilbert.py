@@ -2,9 +2,10 @@
 ("distilbert/transformer/layer_._0/attention/q_lin/kernel", "pre_classifier/kernel", ...).
 The stack of blocks is BERT's encoder loop (tf_bert.TFBertEncoder) with DistilBERT's block."""
 
-from ..tf_modeling import (Block, Embedding, TFBaseModelOutput, TFPreTrainedModel, TFSequenceClassificationLoss,
-                           TFSequenceClassifierOutput, TFTokenClassificationHead, activation, additive_mask, attend,
-                           check_length, dense, keras, layer_norm, split_heads, tf)
+from ..tf_modeling import (Block, Embedding, TFPreTrainedModel, TFSequenceClassificationLoss,
+                           TFTokenClassificationHead, activation, additive_mask, attend, check_length, dense, keras,
+                           layer_norm, split_heads, tf)
+from ..outputs import TFBaseModelOutput, TFSequenceClassifierOutput
 from .distilbert import DistilBertConfig
 from .tf_bert import TFBertEncoder
 

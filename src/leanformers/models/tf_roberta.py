@@ -1,8 +1,8 @@
 """TensorFlow twin of models/roberta.py: TF BERT with RoBERTa's positions (counting real tokens from
 padding_idx + 1) and its classification head (classifier/dense, classifier/out_proj)."""
 
-from ..tf_modeling import (Block, TFSequenceClassificationLoss, TFSequenceClassifierOutput, check_length, dense, keras,
-                           tf)
+from ..tf_modeling import Block, TFSequenceClassificationLoss, check_length, dense, keras, tf
+from ..outputs import TFSequenceClassifierOutput
 from .roberta import RobertaConfig
 from .tf_bert import (TFBertEmbeddings, TFBertForTokenClassification, TFBertMainLayer, TFBertPreTrainedModel,
                       _dropout_rate)
