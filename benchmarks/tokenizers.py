@@ -1,5 +1,5 @@
 """Tokenizer throughput: leanformers against transformers, side by side, on the
-deterministic corpus of tests/corpus.py.
+deterministic corpus of tests/support/corpus.py.
 
     python benchmarks/tokenizers.py                 # all cases, 20,000 sentences, 5 runs
     python benchmarks/tokenizers.py --cases bert-base-uncased --runs 3 --json out.json
@@ -174,12 +174,12 @@ def main(argv=None):
     parser.add_argument("--json", help="also write the JSON report to this file")
     args = parser.parse_args(argv)
 
-    from corpus import sentences
+    from support.corpus import sentences
     import transformers
     transformers.logging.set_verbosity_error()
 
     texts = sentences(args.n)
-    report = {"corpus": {"sentences": len(texts), "characters": sum(map(len, texts)), "source": "tests/corpus.py"},
+    report = {"corpus": {"sentences": len(texts), "characters": sum(map(len, texts)), "source": "tests/support/corpus.py"},
               "runs": args.runs, "import_tokenizer_api_s": import_time(), "cases": {}}
     for name in args.cases:
         if name not in CASES:

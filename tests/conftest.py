@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from hub_repos import build_repos
-from hub_server import TestHub
+from support.hub_repos import build_repos
+from support.hub_server import TestHub
+from support.paths import SRC
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = SRC
 # nothing listens on the discard port: a request that escapes the test hub fails at once, offline
 NO_HUB = "http://127.0.0.1:9"
 

@@ -1,0 +1,1 @@
+"""Helpers the tests share: the test hub, tiny reference models, corpora and paths."""

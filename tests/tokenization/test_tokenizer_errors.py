@@ -1,0 +1,132 @@
+"""Bad input gets an error that names the argument and says how to fix it."""
+
+import json
+
+import pytest
+
+import leanformers
+from leanformers.tokenization.tokenizer_json import build_tokenizer
+from support.wordpiece_cases import make_folder
+
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "##s", ",", "."]
+
+
+@pytest.fixture(scope="module")
+def tok(tmp_path_factory):
+    folder = make_folder(tmp_path_factory.mktemp("err"), "tiny", vocab_lines=VOCAB, model_max_length=16)
+    return leanformers.BertTokenizer.from_pretrained(folder)
+
+
+@pytest.mark.parametrize("text", [None, 3, 4.5, {"a": 1}, b"bytes"])
+def test_non_string_text(tok, text):
+    with pytest.raises((TypeError, ValueError), match="text"):
+        tok(text)
+
+
+def test_nested_lists_where_strings_are_expected(tok):
+    with pytest.raises(TypeError, match="is_split_into_words=True"):
+        tok([["hello", "world"]])
+    with pytest.raises(TypeError, match="`text`"):
+        tok(["hello", 3])
+    with pytest.raises(TypeError, match="word strings"):
+        tok([["hello", ["nested"]]], is_split_into_words=True)
+
+
+def test_pair_lists_of_different_length(tok):
+    with pytest.raises(ValueError, match="text_pair.*same length|same length"):
+        tok(["hello", "world"], ["hello"])
+    with pytest.raises(ValueError, match="text_pair"):
+        tok(["hello"], "world")
+
+
+def test_split_into_words_given_a_string(tok):
+    with pytest.raises(ValueError, match="is_split_into_words"):
+        tok("hello world", is_split_into_words=True)
+
+
+@pytest.mark.parametrize("padding", ["longer", "max", 3])
+def test_unknown_padding(tok, padding):
+    with pytest.raises(ValueError, match="padding"):
+        tok("hello", padding=padding)
+
+
+@pytest.mark.parametrize("truncation", ["shortest", "only_third", 2])
+def test_unknown_truncation(tok, truncation):
+    with pytest.raises(ValueError, match="truncation"):
+        tok("hello", truncation=truncation)
+
+
+def test_max_length_smaller_than_special_tokens(tok):
+    with pytest.raises(ValueError, match="max_length=1 .*special tokens"):
+        tok("hello world", truncation=True, max_length=1)
+    with pytest.raises(ValueError, match="max_length=2 .*special tokens"):
+        tok("hello", "world", truncation=True, max_length=2)
+
+
+def test_stride_not_smaller_than_window(tok):
+    with pytest.raises(ValueError, match="stride"):
+        tok("hello world hello world hello world", truncation=True, max_length=4, stride=2,
+            return_overflowing_tokens=True)
+
+
+def test_unknown_keyword(tok):
+    with pytest.raises(TypeError, match="paddding"):
+        tok("hello", paddding=True)
+
+
+def test_ragged_tensors(tok):
+    with pytest.raises(ValueError, match="padding=True"):
+        tok(["hello", "hello world"], return_tensors="pt")
+    with pytest.raises(ValueError, match="return_tensors"):
+        tok("hello", return_tensors="jax")
+
+
+def test_missing_vocab_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="vocab.txt"):
+        leanformers.BertTokenizer.from_pretrained(tmp_path)
+    with pytest.raises(OSError, match="nowhere"):
+        leanformers.BertTokenizer.from_pretrained(tmp_path / "nowhere")
+    with pytest.raises(OSError, match="missing.txt"):
+        leanformers.BertTokenizer(vocab_file=str(tmp_path / "missing.txt"))
+
+
+def test_unreadable_vocab_file(tmp_path):
+    (tmp_path / "vocab.txt").write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(OSError, match="vocab.txt.*UTF-8"):
+        leanformers.BertTokenizer.from_pretrained(tmp_path)
+
+
+def test_malformed_tokenizer_json(tmp_path):
+    (tmp_path / "tokenizer.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match="tokenizer.json.*not valid JSON"):
+        leanformers.BertTokenizer.from_pretrained(tmp_path)
+    (tmp_path / "tokenizer.json").write_text(json.dumps({"version": "1.0"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="\"model\""):
+        leanformers.BertTokenizer.from_pretrained(tmp_path)
+    (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "Unigram", "vocab": []}}),
+                                             encoding="utf-8")
+    with pytest.raises(ValueError, match="model type 'Unigram' is not supported"):
+        leanformers.BertTokenizer.from_pretrained(tmp_path)
+    (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "WordPiece"}}), encoding="utf-8")
+    with pytest.raises(ValueError, match="WordPiece.*malformed"):
+        leanformers.BertTokenizer.from_pretrained(tmp_path)
+    good = {"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}}, "normalizer": {"type": "Precompiled"}}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(good), encoding="utf-8")
+    with pytest.raises(ValueError, match="normalizer type 'Precompiled' is not supported"):
+        build_tokenizer(good)
+
+
+def test_malformed_tokenizer_config(tmp_path):
+    (tmp_path / "vocab.txt").write_text("\n".join(VOCAB), encoding="utf-8")
+    (tmp_path / "tokenizer_config.json").write_text("[1, 2", encoding="utf-8")
+    with pytest.raises(ValueError, match="tokenizer_config.json"):
+        leanformers.BertTokenizer.from_pretrained(tmp_path)
+
+
+def test_auto_tokenizer_without_class(tmp_path):
+    (tmp_path / "vocab.txt").write_text("\n".join(VOCAB), encoding="utf-8")
+    with pytest.raises(ValueError, match="tokenizer_config.json.*config.json"):
+        leanformers.AutoTokenizer.from_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "t5"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="'t5'"):
+        leanformers.AutoTokenizer.from_pretrained(tmp_path)
