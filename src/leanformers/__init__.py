@@ -26,10 +26,10 @@ _CORE_NAMES = {
     "GenerationConfig": "leanformers.generation",
     "GenerationMixin": "leanformers.generation",
     # TensorFlow (imported when first used)
-    "TFAutoModel": "leanformers.models.tf_auto",
-    "TFAutoModelForSequenceClassification": "leanformers.models.tf_auto",
-    "TFAutoModelForTokenClassification": "leanformers.models.tf_auto",
-    "TFPreTrainedModel": "leanformers.tf_modeling",
+    "TFAutoModel": "leanformers.tf.auto",
+    "TFAutoModelForSequenceClassification": "leanformers.tf.auto",
+    "TFAutoModelForTokenClassification": "leanformers.tf.auto",
+    "TFPreTrainedModel": "leanformers.tf.modeling",
     # pipelines
     "pipeline": "leanformers.pipelines",
     "TextClassificationPipeline": "leanformers.pipelines.text_classification",

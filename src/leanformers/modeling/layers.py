@@ -4,7 +4,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ACTIVATIONS = {
+from ..conventions import activation_lookup, check_length  # noqa: F401 (check_length: the models import it here)
+
+activation = activation_lookup({
     "gelu": F.gelu,
     "relu": F.relu,
     "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
@@ -12,13 +14,7 @@ ACTIVATIONS = {
     "silu": F.silu,
     "swish": F.silu,
     "tanh": torch.tanh,
-}
-
-
-def activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"Activation {name!r} from the config is not supported; use one of {sorted(ACTIVATIONS)}.")
-    return ACTIVATIONS[name]
+})
 
 
 # Why in place: at batch 32 x 128 tokens each feed-forward activation is a fresh 25 MB tensor, and a fresh
@@ -85,10 +81,3 @@ def run_layers(layers, x, mask, output_attentions, output_hidden_states):
             attentions += (att,)
     return x, hidden_states, attentions
 
-
-def check_length(seq_len, limit, name="input_ids"):
-    if seq_len > limit:
-        raise ValueError(
-            f"{name} has sequence length {seq_len}, but the model has position embeddings for {limit} tokens "
-            f"(max_position_embeddings). Truncate the input, e.g. tokenizer(..., truncation=True, max_length={limit})."
-        )

@@ -12,7 +12,7 @@ ARCHITECTURE = {
               "token-classification": "BertForTokenClassification", "masked-lm": "BertForMaskedLM",
               "question-answering": "BertForQuestionAnswering"},
     "tokenizers": {"BertTokenizer": "leanformers.tokenization.bert:BertTokenizer"},
-    "tf_module": "leanformers.models.tf_bert",
+    "tf_module": "leanformers.tf.bert",
     "tf_heads": {"model": "TFBertModel", "sequence-classification": "TFBertForSequenceClassification",
                  "token-classification": "TFBertForTokenClassification"},
 }
@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..configuration import PretrainedConfig
+from ..conventions import check_heads, check_one_input
 from ..modeling.base import PreTrainedModel
 from ..modeling.layers import (activate_fresh, activation, add_fresh, additive_mask, attend, check_length,
                                embedding, run_layers)
@@ -85,9 +86,7 @@ class BertEmbeddings(nn.Module):
 class BertSelfAttention(nn.Module):
     def __init__(self, config):
         super().__init__()
-        if config.hidden_size % config.num_attention_heads != 0:
-            raise ValueError(f"hidden_size ({config.hidden_size}) must be a multiple of num_attention_heads "
-                             f"({config.num_attention_heads}); fix one of them in the config.")
+        check_heads("hidden_size", config.hidden_size, "num_attention_heads", config.num_attention_heads)
         self.n_head = config.num_attention_heads
         self.query = nn.Linear(config.hidden_size, config.hidden_size)
         self.key = nn.Linear(config.hidden_size, config.hidden_size)
@@ -194,8 +193,7 @@ class BertModel(BertPreTrainedModel):
                 inputs_embeds=None, output_attentions=None, output_hidden_states=None, return_dict=None):
         output_attentions, output_hidden_states, return_dict = self._outputs(
             output_attentions, output_hidden_states, return_dict)
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
+        check_one_input(input_ids, inputs_embeds)
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, C)
         mask = additive_mask(attention_mask, x.dtype)
         x, hidden_states, attentions = self.encoder(x, mask, output_attentions, output_hidden_states)

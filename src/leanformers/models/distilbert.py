@@ -12,7 +12,7 @@ ARCHITECTURE = {
               "question-answering": "DistilBertForQuestionAnswering"},
     "tokenizers": {"BertTokenizer": "leanformers.tokenization.bert:BertTokenizer",
                    "DistilBertTokenizer": "leanformers.tokenization.bert:DistilBertTokenizer"},
-    "tf_module": "leanformers.models.tf_distilbert",
+    "tf_module": "leanformers.tf.distilbert",
     "tf_heads": {"model": "TFDistilBertModel", "sequence-classification": "TFDistilBertForSequenceClassification",
                  "token-classification": "TFDistilBertForTokenClassification"},
 }
@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..configuration import PretrainedConfig
+from ..conventions import check_heads, check_one_input
 from ..modeling.base import PreTrainedModel
 from ..modeling.layers import (activate_fresh, activation, add_fresh, additive_mask, attend, check_length,
                                embedding, run_layers)
@@ -77,8 +78,7 @@ class Embeddings(nn.Module):
 class MultiHeadSelfAttention(nn.Module):
     def __init__(self, config):
         super().__init__()
-        if config.dim % config.n_heads != 0:
-            raise ValueError(f"dim ({config.dim}) must be a multiple of n_heads ({config.n_heads}); fix the config.")
+        check_heads("dim", config.dim, "n_heads", config.n_heads, fix="fix the config.")
         self.n_heads = config.n_heads
         self.q_lin = nn.Linear(config.dim, config.dim)
         self.k_lin = nn.Linear(config.dim, config.dim)
@@ -166,8 +166,7 @@ class DistilBertModel(DistilBertPreTrainedModel):
         # tokenizer paired with it returns them and transformers ignores them the same way
         output_attentions, output_hidden_states, return_dict = self._outputs(
             output_attentions, output_hidden_states, return_dict)
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
+        check_one_input(input_ids, inputs_embeds)
         x = self.embeddings(input_ids, inputs_embeds, position_ids)  # (B, T, C)
         x, hidden_states, attentions = self.transformer(
             x, additive_mask(attention_mask, x.dtype), output_attentions, output_hidden_states)

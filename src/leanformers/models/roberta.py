@@ -13,7 +13,7 @@ ARCHITECTURE = {
               "token-classification": "RobertaForTokenClassification", "masked-lm": "RobertaForMaskedLM",
               "question-answering": "RobertaForQuestionAnswering"},
     "tokenizers": {"RobertaTokenizer": "leanformers.tokenization.roberta:RobertaTokenizer"},
-    "tf_module": "leanformers.models.tf_roberta",
+    "tf_module": "leanformers.tf.roberta",
     "tf_heads": {"model": "TFRobertaModel", "sequence-classification": "TFRobertaForSequenceClassification",
                  "token-classification": "TFRobertaForTokenClassification"},
 }

@@ -1,11 +1,12 @@
-"""TFPreTrainedModel: Keras (3, TensorFlow backend) twins of the PyTorch models, loading and saving.
+"""TFPreTrainedModel: the base of the Keras (3, TensorFlow backend) twins of the PyTorch models, as
+modeling/base.py is for torch: inputs, loading (tf_model.h5 or, with `from_pt=True`, PyTorch weights), saving and
+the Keras training hooks (compile/fit).
 
 Every TF model mirrors its PyTorch twin layer for layer, and each Keras layer is
 named after the torch module it stands for ("bert", "encoder", "layer_._0", ...).
 A weight's path through those names is its name in tf_model.h5 and, by the fixed
-rules of tf_checkpoint.pt_name, its PyTorch key: one mapping serves `from_pt=True`,
-tf_model.h5 and `save_pretrained`. Also here: the pieces the TF architectures share
-(layers, attention, losses, outputs) and the Keras training hooks (compile/fit).
+rules of checkpoint.pt_name, its PyTorch key: one mapping serves `from_pt=True`,
+tf_model.h5 and `save_pretrained`.
 """
 
 import logging
@@ -13,160 +14,19 @@ import os
 import re
 from collections.abc import Mapping
 
-# the TF model files take `tf` and `keras` from here, so that a missing TensorFlow always gives this error
-try:
-    import tensorflow as tf
-except ImportError:
-    raise ImportError("The TF models of leanformers need TensorFlow, which is not installed. Install it with: "
-                      "pip install 'leanformers[tf]' (or: pip install tensorflow-cpu).") from None
-import keras
 import numpy as np
 
-from .configuration import CONFIG_NAME, _read_json
-from .conventions import IGNORED_CHECKPOINT_KEYS, LEGACY_RENAMES
-from .hub import pop_hub_kwargs, resolve_file
-from .modeling.checkpoint import load_checkpoint
-from .outputs import TFTokenClassifierOutput
-from .tf_checkpoint import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights
+from .. import conventions
+from ..configuration import CONFIG_NAME, _read_json
+from ..hub import pop_hub_kwargs, resolve_file
+from ..modeling.checkpoint import load_checkpoint
+from .backend import keras, tf
+from .checkpoint import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights
 
-logger = logging.getLogger(__name__)
+# the name TF loading has logged under since it lived in leanformers/tf_modeling.py; callers filter on it
+logger = logging.getLogger("leanformers.tf_modeling")
+_IGNORED_KEYS = re.compile(conventions.IGNORED_CHECKPOINT_KEYS)
 
-if int(keras.__version__.split(".")[0]) < 3:
-    raise ImportError(f"The TF models of leanformers need Keras 3 (TensorFlow 2.16 or newer), but Keras "
-                      f"{keras.__version__} is installed. Upgrade with: pip install 'leanformers[tf]'.")
-if keras.backend.backend() != "tensorflow":
-    raise ImportError(f"The TF models of leanformers need Keras' TensorFlow backend, but KERAS_BACKEND is "
-                      f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=tensorflow.")
-
-# checkpoint keys that are neither loaded nor reported (old PyTorch checkpoints stored position ids)
-_IGNORED_KEYS = re.compile(IGNORED_CHECKPOINT_KEYS)
-
-
-# --- layers ----------------------------------------------------------------------------------------------------------
-
-def initializer(config):
-    return keras.initializers.TruncatedNormal(stddev=config.initializer_range)
-
-
-def dense(units, config, name):
-    return keras.layers.Dense(units, kernel_initializer=initializer(config), name=name)
-
-
-def layer_norm(eps, name):
-    return keras.layers.LayerNormalization(epsilon=eps, name=name)
-
-
-class Block(keras.layers.Layer):
-    """A layer made of named sub-layers. Each sub-layer builds itself on its first call, so there is nothing to
-    build here (Keras would otherwise trace the whole call symbolically first)."""
-
-    def build(self, input_shape=None):
-        pass
-
-
-class Embedding(keras.layers.Layer):
-    """A lookup table whose variable name follows transformers 4.x: "weight" for word embeddings, "embeddings" for
-    positions and token types."""
-
-    def __init__(self, num, dim, config, weight_name="embeddings", **kwargs):
-        super().__init__(**kwargs)
-        self.table = self.add_weight(name=weight_name, shape=(num, dim), initializer=initializer(config))
-
-    def call(self, ids):
-        return tf.gather(self.table, ids)
-
-
-ACTIVATIONS = {
-    "gelu": lambda x: tf.nn.gelu(x, approximate=False),
-    "gelu_new": lambda x: tf.nn.gelu(x, approximate=True),
-    "gelu_pytorch_tanh": lambda x: tf.nn.gelu(x, approximate=True),
-    "relu": tf.nn.relu,
-    "silu": tf.nn.silu,
-    "swish": tf.nn.silu,
-    "tanh": tf.math.tanh,
-}
-
-
-def activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"Activation {name!r} from the config is not supported; use one of {sorted(ACTIVATIONS)}.")
-    return ACTIVATIONS[name]
-
-
-def additive_mask(attention_mask, dtype=tf.float32):
-    """(B, T) of 1 = token, 0 = padding -> (B, 1, 1, T) added to the attention scores, as in the torch twin."""
-    if attention_mask is None:
-        return None
-    keep = tf.cast(attention_mask, dtype)[:, None, None, :]
-    return (1.0 - keep) * dtype.min
-
-
-def attend(q, k, v, mask, dropout, training):
-    """q, k, v: (B, H, T, D) -> (B, T, H*D) and the attention probabilities (B, H, T, T)."""
-    att = tf.matmul(q, k, transpose_b=True) * (1.0 / float(q.shape[-1]) ** 0.5)
-    if mask is not None:
-        att = att + mask
-    att = dropout(tf.nn.softmax(att, axis=-1), training=training)
-    y = tf.transpose(tf.matmul(att, v), (0, 2, 1, 3))  # (B, T, H, D)
-    B, T = tf.shape(y)[0], tf.shape(y)[1]
-    return tf.reshape(y, (B, T, q.shape[1] * q.shape[-1])), att
-
-
-def split_heads(x, n_head):
-    """(B, T, C) -> (B, H, T, C // H)"""
-    B, T = tf.shape(x)[0], tf.shape(x)[1]
-    return tf.transpose(tf.reshape(x, (B, T, n_head, x.shape[-1] // n_head)), (0, 2, 1, 3))
-
-
-def check_length(seq_len, limit):
-    if isinstance(seq_len, int) and seq_len > limit:  # unknown while tracing: tf.gather fails instead
-        raise ValueError(
-            f"input_ids has sequence length {seq_len}, but the model has position embeddings for {limit} tokens "
-            f"(max_position_embeddings). Truncate the input, e.g. tokenizer(..., truncation=True, max_length={limit})."
-        )
-
-
-# --- losses, with transformers 4.x's TF shapes -----------------------------------------------------------------------
-
-def sequence_classification_loss(config, labels, logits):
-    """One loss per sequence, (B,): mean squared error for num_labels=1, cross-entropy otherwise (binary
-    cross-entropy averaged over labels for problem_type="multi_label_classification")."""
-    if logits.shape[-1] == 1:
-        return tf.square(tf.reshape(logits, (-1,)) - tf.reshape(tf.cast(labels, logits.dtype), (-1,)))
-    if config.problem_type == "multi_label_classification" or labels.dtype.is_floating:
-        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.cast(labels, logits.dtype), logits), -1)
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(tf.cast(labels, tf.int32), logits)
-
-
-def token_classification_loss(labels, logits):
-    """Mean cross-entropy over the tokens whose label is not -100, shape (1,)."""
-    labels = tf.cast(tf.reshape(labels, (-1,)), tf.int32)
-    logits = tf.reshape(logits, (-1, logits.shape[-1]))
-    keep = tf.cast(labels != -100, logits.dtype)
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.maximum(labels, 0), logits)
-    return tf.reshape(tf.reduce_sum(losses * keep) / tf.reduce_sum(keep), (1,))
-
-
-class TFSequenceClassificationLoss:
-    def hf_compute_loss(self, labels, logits):
-        return sequence_classification_loss(self.config, labels, logits)
-
-
-class TFTokenClassificationHead:
-    """Dropout, then one linear classifier per token; the model's __init__ creates self.dropout and self.classifier."""
-
-    has_head = True
-
-    def hf_compute_loss(self, labels, logits):
-        return token_classification_loss(labels, logits)
-
-    def head(self, base, labels, training):
-        logits = self.classifier(self.dropout(base.last_hidden_state, training=training))  # (B, T, num_labels)
-        return TFTokenClassifierOutput(loss=None if labels is None else self.hf_compute_loss(labels, logits),
-                                       logits=logits, hidden_states=base.hidden_states, attentions=base.attentions)
-
-
-# --- the model base --------------------------------------------------------------------------------------------------
 
 def _snake_case(name):
     # Keras' default model names: TFBertModel -> tf_bert_model
@@ -220,8 +80,7 @@ class TFPreTrainedModel(keras.Model):
             if value is not None and key not in accepted:
                 raise ValueError(f"{type(self).__name__} got {key!r}, which it does not take; its inputs are "
                                  f"{', '.join(accepted)}.")
-        if (given["input_ids"] is None) == (given["inputs_embeds"] is None):
-            raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
+        conventions.check_one_input(given["input_ids"], given["inputs_embeds"])
         inputs = {key: tf.convert_to_tensor(value) for key, value in given.items() if value is not None}
         labels = inputs.pop("labels", None)
         output_attentions, output_hidden_states, return_dict = self._flags(
@@ -252,7 +111,7 @@ class TFPreTrainedModel(keras.Model):
         prefix = self.base_model_prefix + "."
         renamed = {}
         for key, array in state.items():
-            for old, new in LEGACY_RENAMES:
+            for old, new in conventions.LEGACY_RENAMES:
                 key = key.replace(old, new)
             renamed[key] = array
         if not any(key.startswith(prefix) for key in renamed):  # a bare-model PyTorch checkpoint has no prefix
@@ -322,9 +181,7 @@ class TFPreTrainedModel(keras.Model):
 
     def save_pretrained(self, save_directory):
         """Write config.json and tf_model.h5 (transformers 4.x's layout); each file appears complete or not at all."""
-        if os.path.isfile(save_directory):
-            raise ValueError(f"save_directory {save_directory!r} is a file; pass the path of a folder.")
-        os.makedirs(save_directory, exist_ok=True)
+        conventions.make_save_directory(save_directory)
         if not self.built:
             self.build_weights()
         self.config.architectures = [type(self).__name__.removeprefix("TF")]  # as transformers 4.x: the PyTorch name

@@ -4,7 +4,7 @@
 from importlib import import_module
 
 from ..manifest import architecture, architectures
-from .auto import _AutoModel
+from ..models.auto import _AutoModel
 
 
 class _TFAutoModel(_AutoModel):

@@ -1,13 +1,15 @@
 """TensorFlow twin of models/distilbert.py, with transformers 4.x's TF DistilBERT layer names
 ("distilbert/transformer/layer_._0/attention/q_lin/kernel", "pre_classifier/kernel", ...).
-The stack of blocks is BERT's encoder loop (tf_bert.TFBertEncoder) with DistilBERT's block."""
+The stack of blocks is BERT's encoder loop (bert.TFBertEncoder here) with DistilBERT's block."""
 
-from ..tf_modeling import (Block, Embedding, TFPreTrainedModel, TFSequenceClassificationLoss,
-                           TFTokenClassificationHead, activation, additive_mask, attend, check_length, dense, keras,
-                           layer_norm, split_heads, tf)
-from ..outputs import TFBaseModelOutput, TFSequenceClassifierOutput
-from .distilbert import DistilBertConfig
-from .tf_bert import TFBertEncoder
+from ..conventions import check_heads
+from ..models.distilbert import DistilBertConfig
+from ..outputs import TFBaseModelOutput
+from .backend import keras, tf
+from .bert import TFBertEncoder
+from .heads import TFSequenceClassificationLoss, TFTokenClassificationHead
+from .layers import Block, Embedding, activation, additive_mask, attend, check_length, dense, layer_norm, split_heads
+from .modeling import TFPreTrainedModel
 
 
 class TFEmbeddings(Block):
@@ -34,8 +36,7 @@ class TFEmbeddings(Block):
 class TFMultiHeadSelfAttention(Block):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
-        if config.dim % config.n_heads != 0:
-            raise ValueError(f"dim ({config.dim}) must be a multiple of n_heads ({config.n_heads}); fix the config.")
+        check_heads("dim", config.dim, "n_heads", config.n_heads, fix="fix the config.")
         self.n_heads = config.n_heads
         self.q_lin = dense(config.dim, config, "q_lin")
         self.k_lin = dense(config.dim, config, "k_lin")
@@ -119,8 +120,7 @@ class TFDistilBertForSequenceClassification(TFSequenceClassificationLoss, TFDist
     def head(self, base, labels, training):
         pooled = tf.nn.relu(self.pre_classifier(base.last_hidden_state[:, 0]))  # (B, C) from the [CLS] token
         logits = self.classifier(self.dropout(pooled, training=training))  # (B, num_labels)
-        return TFSequenceClassifierOutput(loss=None if labels is None else self.hf_compute_loss(labels, logits),
-                                          logits=logits, hidden_states=base.hidden_states, attentions=base.attentions)
+        return self.sequence_classifier_output(base, labels, logits)
 
 
 class TFDistilBertForTokenClassification(TFTokenClassificationHead, TFDistilBertPreTrainedModel):

@@ -109,7 +109,7 @@ def write_tf_weights(filename, model_name, layers, keras_version):
 
 def load_tf_checkpoint(path, hub_kwargs):
     """PyTorch-keyed weights of the tf_model.h5 in a folder or hub repository (for `from_tf=True`)."""
-    from .hub import resolve_file
+    from ..hub import resolve_file
 
     filename = resolve_file(path, TF_WEIGHTS_NAME, required=False, **hub_kwargs)
     if filename is None:

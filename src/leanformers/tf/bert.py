@@ -1,16 +1,18 @@
 """TensorFlow twin of models/bert.py: the same layers, named as transformers 4.x's TF BERT named them.
 
 Keras layer names give the weight names ("bert/encoder/layer_._0/attention/self/query/kernel"),
-which map one to one onto bert.py's parameters. Keras reserves the attribute `output`,
+which map one to one onto models/bert.py's parameters. Keras reserves the attribute `output`,
 so the sub-layers torch calls `output` live under other attributes with name="output".
-RoBERTa (tf_roberta.py) reuses everything here except the positions and its heads.
+RoBERTa (roberta.py here) reuses everything here except the positions and its heads.
 """
 
-from ..tf_modeling import (Block, Embedding, TFPreTrainedModel, TFSequenceClassificationLoss,
-                           TFTokenClassificationHead, activation, additive_mask, attend, check_length, dense, keras,
-                           layer_norm, split_heads, tf)
-from ..outputs import TFBaseModelOutputWithPoolingAndCrossAttentions, TFSequenceClassifierOutput
-from .bert import BertConfig
+from ..conventions import check_heads
+from ..models.bert import BertConfig
+from ..outputs import TFBaseModelOutputWithPoolingAndCrossAttentions
+from .backend import keras, tf
+from .heads import TFSequenceClassificationLoss, TFTokenClassificationHead
+from .layers import Block, Embedding, activation, additive_mask, attend, check_length, dense, layer_norm, split_heads
+from .modeling import TFPreTrainedModel
 
 
 class TFBertEmbeddings(Block):
@@ -46,9 +48,7 @@ class TFBertEmbeddings(Block):
 class TFBertSelfAttention(Block):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
-        if config.hidden_size % config.num_attention_heads != 0:
-            raise ValueError(f"hidden_size ({config.hidden_size}) must be a multiple of num_attention_heads "
-                             f"({config.num_attention_heads}); fix one of them in the config.")
+        check_heads("hidden_size", config.hidden_size, "num_attention_heads", config.num_attention_heads)
         self.n_head = config.num_attention_heads
         self.query = dense(config.hidden_size, config, "query")
         self.key = dense(config.hidden_size, config, "key")
@@ -183,8 +183,7 @@ class TFBertForSequenceClassification(TFSequenceClassificationLoss, TFBertPreTra
 
     def head(self, base, labels, training):
         logits = self.classifier(self.dropout(base.pooler_output, training=training))  # (B, num_labels)
-        return TFSequenceClassifierOutput(loss=None if labels is None else self.hf_compute_loss(labels, logits),
-                                          logits=logits, hidden_states=base.hidden_states, attentions=base.attentions)
+        return self.sequence_classifier_output(base, labels, logits)
 
 
 class TFBertForTokenClassification(TFTokenClassificationHead, TFBertPreTrainedModel):

@@ -1,11 +1,12 @@
 """TensorFlow twin of models/roberta.py: TF BERT with RoBERTa's positions (counting real tokens from
 padding_idx + 1) and its classification head (classifier/dense, classifier/out_proj)."""
 
-from ..tf_modeling import Block, TFSequenceClassificationLoss, check_length, dense, keras, tf
-from ..outputs import TFSequenceClassifierOutput
-from .roberta import RobertaConfig
-from .tf_bert import (TFBertEmbeddings, TFBertForTokenClassification, TFBertMainLayer, TFBertPreTrainedModel,
-                      _dropout_rate)
+from ..models.roberta import RobertaConfig
+from .backend import keras, tf
+from .bert import (TFBertEmbeddings, TFBertForTokenClassification, TFBertMainLayer, TFBertPreTrainedModel,
+                   _dropout_rate)
+from .heads import TFSequenceClassificationLoss
+from .layers import Block, check_length, dense
 
 
 class TFRobertaEmbeddings(TFBertEmbeddings):
@@ -64,5 +65,4 @@ class TFRobertaForSequenceClassification(TFSequenceClassificationLoss, TFRoberta
 
     def head(self, base, labels, training):
         logits = self.classifier(base.last_hidden_state, training=training)  # (B, num_labels)
-        return TFSequenceClassifierOutput(loss=None if labels is None else self.hf_compute_loss(labels, logits),
-                                          logits=logits, hidden_states=base.hidden_states, attentions=base.attentions)
+        return self.sequence_classifier_output(base, labels, logits)
