@@ -44,9 +44,10 @@ def check_heads(width_name, width, heads_name, heads, fix="fix one of them in th
         raise ValueError(f"{width_name} ({width}) must be a multiple of {heads_name} ({heads}); {fix}")
 
 
-def check_one_input(input_ids, inputs_embeds):
+def check_one_input(input_ids, inputs_embeds, also=""):
+    """`also`: the same rule for another pair of inputs, said in the message (e.g. a decoder's)."""
     if (input_ids is None) == (inputs_embeds is None):
-        raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
+        raise ValueError(f"Pass exactly one of input_ids or inputs_embeds{also}.")
 
 
 def make_save_directory(save_directory):

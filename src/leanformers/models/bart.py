@@ -23,10 +23,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..configuration import PretrainedConfig
+from ..conventions import check_heads, check_length, check_one_input
 from ..generation import GenerationMixin
 from ..modeling.base import PreTrainedModel
 from ..modeling.cache import EncoderDecoderCache, causal_mask
-from ..modeling.layers import activation, additive_mask, attend, check_length
+from ..modeling.layers import activation, additive_mask, attend
 from ..modeling.losses import sequence_classification_loss
 from ..outputs import (BaseModelOutput, BaseModelOutputWithPastAndCrossAttentions, Seq2SeqLMOutput, Seq2SeqModelOutput,
                        Seq2SeqSequenceClassifierOutput)
@@ -102,8 +103,7 @@ class BartAttention(nn.Module):
 
     def __init__(self, dim, n_head, dropout, layer_idx):
         super().__init__()
-        if dim % n_head != 0:
-            raise ValueError(f"d_model ({dim}) must be a multiple of the attention heads ({n_head}); fix the config.")
+        check_heads("d_model", dim, "the attention heads", n_head, "fix the config.")
         self.n_head, self.dropout, self.layer_idx = n_head, dropout, layer_idx
         self.k_proj = nn.Linear(dim, dim)
         self.v_proj = nn.Linear(dim, dim)
@@ -185,9 +185,7 @@ class BartStack(nn.Module):
         self.dropout = config.dropout
 
     def embed(self, input_ids, inputs_embeds, past=0):
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("Pass exactly one of input_ids or inputs_embeds (decoder_input_ids or "
-                             "decoder_inputs_embeds for the decoder).")
+        check_one_input(input_ids, inputs_embeds, also=" (decoder_input_ids or decoder_inputs_embeds for the decoder)")
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids) * self.embed_scale  # (B, T, C)
         x = inputs_embeds + self.embed_positions(inputs_embeds.size(1), past)

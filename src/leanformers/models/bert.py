@@ -24,10 +24,9 @@ import torch
 from torch import nn
 
 from ..configuration import PretrainedConfig
-from ..conventions import check_heads, check_one_input
+from ..conventions import check_heads, check_length, check_one_input
 from ..modeling.base import PreTrainedModel
-from ..modeling.layers import (activate_fresh, activation, add_fresh, additive_mask, attend, check_length,
-                               embedding, run_layers)
+from ..modeling.layers import activate_fresh, activation, add_fresh, additive_mask, attend, embedding, run_layers
 from ..modeling.losses import sequence_classification_loss, span_loss, token_loss
 from ..outputs import (BaseModelOutputWithPoolingAndCrossAttentions, MaskedLMOutput, QuestionAnsweringModelOutput,
                        SequenceClassifierOutput, TokenClassifierOutput)

@@ -21,10 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..configuration import PretrainedConfig
+from ..conventions import check_heads, check_length, check_one_input
 from ..generation import GenerationMixin
 from ..modeling.base import PreTrainedModel
 from ..modeling.cache import DynamicCache, causal_mask
-from ..modeling.layers import activation, attend, check_length
+from ..modeling.layers import activation, attend
 from ..modeling.losses import sequence_classification_loss
 from ..outputs import (BaseModelOutputWithPastAndCrossAttentions, CausalLMOutputWithCrossAttentions,
                        SequenceClassifierOutputWithPast)
@@ -78,9 +79,7 @@ class Conv1D(nn.Module):
 class GPT2Attention(nn.Module):
     def __init__(self, config, layer_idx):
         super().__init__()
-        if config.n_embd % config.n_head != 0:
-            raise ValueError(f"n_embd ({config.n_embd}) must be a multiple of n_head ({config.n_head}); "
-                             "fix one of them in the config.")
+        check_heads("n_embd", config.n_embd, "n_head", config.n_head)
         self.n_head, self.layer_idx = config.n_head, layer_idx
         self.c_attn = Conv1D(3 * config.n_embd, config.n_embd)
         self.c_proj = Conv1D(config.n_embd, config.n_embd)
@@ -179,8 +178,7 @@ class GPT2Model(GPT2PreTrainedModel):
             output_attentions, output_hidden_states, return_dict)
         use_cache = self.config.use_cache if use_cache is None else use_cache
         cache = cache if cache is not None else past_key_values  # the name before transformers 5
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
+        check_one_input(input_ids, inputs_embeds)
         if inputs_embeds is None:
             inputs_embeds = self.wte(input_ids)  # (B, T, C)
         B, T, _ = inputs_embeds.shape

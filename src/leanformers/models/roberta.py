@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..modeling.layers import check_length, embedding
+from ..conventions import check_length
+from ..modeling.layers import embedding
 from ..modeling.losses import sequence_classification_loss, token_loss
 from ..outputs import MaskedLMOutput, SequenceClassifierOutput
 from .bert import (BertConfig, BertEmbeddings, BertForQuestionAnswering, BertForTokenClassification, BertHeadModel,
