@@ -40,6 +40,14 @@ class ModelOutput(OrderedDict):
         return type(self), tuple(getattr(self, f.name) for f in fields(self))
 
 
+class _CacheUnderItsOldName:
+    """`past_key_values`: the name transformers used for an output's `cache` before version 5."""
+
+    @property
+    def past_key_values(self):
+        return self.cache
+
+
 @dataclass
 class BaseModelOutput(ModelOutput):
     last_hidden_state: Any = None  # (B, T, C)
@@ -91,30 +99,22 @@ class QuestionAnsweringModelOutput(ModelOutput):
 
 
 @dataclass
-class BaseModelOutputWithPastAndCrossAttentions(ModelOutput):
+class BaseModelOutputWithPastAndCrossAttentions(_CacheUnderItsOldName, ModelOutput):
     last_hidden_state: Any = None  # (B, T, C)
     cache: Any = None  # DynamicCache / EncoderDecoderCache when use_cache
     hidden_states: Any = None  # tuple of (B, T, C): embeddings, then each layer
     attentions: Any = None  # tuple of (B, H, T, T_total)
     cross_attentions: Any = None  # tuple of (B, H, T, S) over the encoder states
 
-    @property
-    def past_key_values(self):  # the name before transformers 5
-        return self.cache
-
 
 @dataclass
-class CausalLMOutputWithCrossAttentions(ModelOutput):
+class CausalLMOutputWithCrossAttentions(_CacheUnderItsOldName, ModelOutput):
     loss: Any = None
     logits: Any = None  # (B, T, vocab_size)
     cache: Any = None
     hidden_states: Any = None
     attentions: Any = None
     cross_attentions: Any = None
-
-    @property
-    def past_key_values(self):
-        return self.cache
 
 
 @dataclass
@@ -127,7 +127,7 @@ class SequenceClassifierOutputWithPast(ModelOutput):
 
 
 @dataclass
-class Seq2SeqModelOutput(ModelOutput):
+class Seq2SeqModelOutput(_CacheUnderItsOldName, ModelOutput):
     last_hidden_state: Any = None  # decoder output (B, T, C)
     cache: Any = None  # EncoderDecoderCache
     decoder_hidden_states: Any = None
@@ -137,13 +137,9 @@ class Seq2SeqModelOutput(ModelOutput):
     encoder_hidden_states: Any = None
     encoder_attentions: Any = None
 
-    @property
-    def past_key_values(self):
-        return self.cache
-
 
 @dataclass
-class Seq2SeqLMOutput(ModelOutput):
+class Seq2SeqLMOutput(_CacheUnderItsOldName, ModelOutput):
     loss: Any = None
     logits: Any = None  # (B, T, vocab_size)
     cache: Any = None
@@ -153,10 +149,6 @@ class Seq2SeqLMOutput(ModelOutput):
     encoder_last_hidden_state: Any = None
     encoder_hidden_states: Any = None
     encoder_attentions: Any = None
-
-    @property
-    def past_key_values(self):
-        return self.cache
 
 
 @dataclass
