@@ -13,6 +13,9 @@ from ..manifest import architecture, architectures
 
 class _AutoModel:
     head = ""  # the key of manifest.HEADS this class loads
+    # which of an Architecture's fields hold the classes (the TF Auto classes read tf_heads and tf_module)
+    heads_field, module_field, kind = "heads", "module", "model"
+    fix = "Use a checkpoint of a supported architecture or the model class directly."
 
     def __init__(self):
         raise EnvironmentError(f"{type(self).__name__} is not meant to be instantiated; use "
@@ -21,12 +24,13 @@ class _AutoModel:
     @classmethod
     def model_class(cls, config):
         arch = architecture(config.model_type, f"{cls.__name__}: the config")
-        name = arch.heads.get(cls.head)
+        name = getattr(arch, cls.heads_field).get(cls.head)
         if name is None:
-            known = ", ".join(sorted(a.model_type for a in architectures() if cls.head in a.heads)) or "none"
-            raise ValueError(f"{cls.__name__} has no model for model_type {config.model_type!r} (known: {known}). "
-                             "Use a checkpoint of a supported architecture or the model class directly.")
-        return getattr(import_module(arch.module), name)
+            known = ", ".join(sorted(a.model_type for a in architectures()
+                                     if cls.head in getattr(a, cls.heads_field))) or "none"
+            raise ValueError(f"{cls.__name__} has no {cls.kind} for model_type {config.model_type!r} "
+                             f"(known: {known}). {cls.fix}")
+        return getattr(import_module(getattr(arch, cls.module_field)), name)
 
     @classmethod
     def from_config(cls, config):
