@@ -8,14 +8,11 @@ post-processor comes from tokenizer.json when it has one, else [CLS] A [SEP] B [
 
 import os
 
-from .base import PreTrainedTokenizer, _write_atomic
+from .base import PreTrainedTokenizer
 from .components import TemplateProcessing
 from .core import Tokenizer
+from .whitespace import WHITESPACE
 from .wordpiece import BertNormalizer, BertPreTokenizer, WordPiece, WordPieceDecoder
-
-# what the reference strips from the end of each vocab.txt line (Unicode White_Space)
-_LINE_END = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-            "\u2028\u2029\u202f\u205f\u3000"
 
 
 def load_vocab(vocab_file):
@@ -26,7 +23,7 @@ def load_vocab(vocab_file):
     except (OSError, UnicodeDecodeError) as error:
         raise OSError(f"Could not read the vocabulary file {vocab_file!r} ({error}). It must be a UTF-8 text "
                       "file with one token per line; check the path.") from error
-    vocab = {line.rstrip(_LINE_END): i for i, line in enumerate(lines)}
+    vocab = {line.rstrip(WHITESPACE): i for i, line in enumerate(lines)}  # as the reference strips each line
     if not vocab:
         raise ValueError(f"The vocabulary file {vocab_file!r} is empty; it needs one token per line.")
     return vocab
@@ -82,14 +79,13 @@ class BertTokenizer(PreTrainedTokenizer):
                 special_tokens={cls: ([cls_id], [cls]), sep: ([sep_id], [sep])})
         self._tokenizer.post_processor = post_processor
 
-    def save_vocabulary(self, save_directory, filename_prefix=None):
-        """Write vocab.txt, one token per line in id order."""
+    def _vocabulary_files(self):
+        """vocab.txt, one token per line in id order."""
         vocab = self._tokenizer.model.vocab
         tokens = [""] * (max(vocab.values()) + 1)
         for token, i in vocab.items():
             tokens[i] = token
-        path = os.path.join(save_directory, (f"{filename_prefix}-" if filename_prefix else "") + "vocab.txt")
-        return (_write_atomic(path, "".join(t + "\n" for t in tokens)),)
+        return {"vocab.txt": "".join(t + "\n" for t in tokens)}
 
 
 class DistilBertTokenizer(BertTokenizer):

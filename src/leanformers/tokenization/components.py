@@ -9,7 +9,7 @@ for every character.
 import re
 import unicodedata
 
-from .core import Encoding
+from .encoding import Encoding
 
 
 # ---- normalizers --------------------------------------------------------------------------

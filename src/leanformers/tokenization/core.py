@@ -2,7 +2,7 @@
 
 One `Tokenizer.encode` call, in order:
 
-1. added tokens: `AddedVocabulary.split` cuts the raw text around added tokens whose
+1. added tokens: `AddedVocabulary.split` (added_tokens.py) cuts the raw text around added tokens whose
    `normalized` flag is False (e.g. "[CLS]"): those pieces become tokens as they are
    and are never split further.
 2. normalizer: each remaining piece goes through `normalizer.normalize_str(text) -> str`,
@@ -20,7 +20,7 @@ One `Tokenizer.encode` call, in order:
 5. model: `model.tokenize(word) -> (ids, tokens, offsets)`, three tuples, offsets
    relative to `word`. The results are cached per word string, so a word seen before
    costs one dict look-up; models must be deterministic in `word`.
-6. truncation (`truncate`), then post-processor:
+6. truncation (`truncate`, encoding.py), then post-processor:
    `post_processor.process(a, b, add_special_tokens) -> Encoding` merges the encodings
    of the first and the optional second sequence, adding special tokens (word id None,
    offsets (0, 0), special_tokens_mask 1) and setting type ids and sequence ids;
@@ -34,250 +34,10 @@ for; ids, tokens and word ids always are. Every word of a sequence, added tokens
 included, gets the next word id.
 """
 
-import re
-from dataclasses import dataclass
 from itertools import chain
 
-# Rust's char::is_whitespace, the set the reference uses to strip around added tokens
-_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-
-
-@dataclass(frozen=True)
-class AddedToken:
-    """A token added on top of the model's vocabulary; never split by the model."""
-    content: str
-    single_word: bool = False  # match only when not glued to word characters
-    lstrip: bool = False       # also swallow the whitespace on its left
-    rstrip: bool = False       # ... and on its right
-    normalized: bool = True    # match against normalized text (False: raw text)
-    special: bool = False      # skipped by decode(skip_special_tokens=True)
-
-    def __str__(self):
-        return self.content
-
-
-class Encoding:
-    """The encoding of one sequence (or a merged pair): parallel per-token lists.
-
-    `ids` is always built; `type_ids` too, except the all-zero type ids of a raw
-    encoding, built on first access. `tokens`, `word_ids`, `special_tokens_mask` and
-    `sequence_ids` may be deferred: `deferred` is then one step `(function, *args)`,
-    called as `function(encoding, *args)` on first access to fill them in, so a call
-    that only returns ids never builds them. `defer(function, *args)` adds a step (or
-    runs it at once when nothing is pending).
-
-    A batch creates a few of these per text, and every list, tuple and object that
-    holds others is one more thing for Python's cycle collector to walk after the
-    call; so steps are plain tuples (not partials in a list) and an encoding without
-    overflow shares one empty tuple."""
-    __slots__ = ("ids", "_type_ids", "offsets", "_attention_mask", "overflowing", "_tokens", "_word_ids",
-                 "_special_tokens_mask", "_sequence_ids", "_deferred")
-
-    def __init__(self, ids, tokens=None, word_ids=None, offsets=None, type_ids=None,
-                 special_tokens_mask=None, sequence_ids=None, deferred=None):
-        self.ids = ids
-        self._type_ids = type_ids  # None: all zeros, built when read
-        self.offsets = offsets  # list of (start, end), or None when not computed
-        self._attention_mask = None  # set by padding; None: all ones
-        self.overflowing = ()  # encodings of the windows cut off by truncation
-        self._deferred = deferred
-        if deferred is None:
-            n = len(ids)
-            self._tokens = tokens
-            self._word_ids = word_ids
-            self._special_tokens_mask = special_tokens_mask if special_tokens_mask is not None else [0] * n
-            self._sequence_ids = sequence_ids if sequence_ids is not None else [0] * n
-
-    @property
-    def type_ids(self):
-        if self._type_ids is None:
-            self._type_ids = [0] * len(self.ids)
-        return self._type_ids
-
-    @type_ids.setter
-    def type_ids(self, value):
-        self._type_ids = value
-
-    @property
-    def attention_mask(self):
-        return [1] * len(self.ids) if self._attention_mask is None else self._attention_mask
-
-    @attention_mask.setter
-    def attention_mask(self, value):
-        self._attention_mask = value
-
-    def _resolve(self):
-        step, self._deferred = self._deferred, None
-        step[0](self, *step[1:])
-
-    def defer(self, function, *args):
-        if self._deferred is None:
-            function(self, *args)
-        else:
-            self._deferred = (_in_turn, self._deferred, (function, *args))
-
-    def _field(name):  # noqa: N805 - builds the properties below
-        slot = "_" + name
-
-        def get(self):
-            if self._deferred is not None:
-                self._resolve()
-            return getattr(self, slot)
-
-        def set_(self, value):
-            if self._deferred is not None:
-                self._resolve()
-            setattr(self, slot, value)
-        return property(get, set_)
-
-    tokens = _field("tokens")
-    word_ids = _field("word_ids")
-    special_tokens_mask = _field("special_tokens_mask")
-    sequence_ids = _field("sequence_ids")
-    del _field
-
-    def __len__(self):
-        return len(self.ids)
-
-    def slice(self, start, stop):
-        """Tokens start..stop as a new encoding; its deferred fields are cut from this
-        encoding's when first read (truncation cuts many windows nobody reads)."""
-        return Encoding(self.ids[start:stop], offsets=None if self.offsets is None else self.offsets[start:stop],
-                        type_ids=None if self._type_ids is None else self._type_ids[start:stop],
-                        deferred=(_slice_of, self, start, stop))
-
-    def _moved(self):
-        """A new encoding holding this one's state (so this one can become something else)."""
-        out = Encoding.__new__(Encoding)
-        for slot in Encoding.__slots__:
-            if hasattr(self, slot):
-                setattr(out, slot, getattr(self, slot))
-        return out
-
-    def truncate(self, max_length, stride=0, direction="right"):
-        """Keep `max_length` tokens; the rest goes to `overflowing` as windows of
-        `max_length` tokens that overlap their neighbour by `stride` tokens."""
-        n = len(self.ids)
-        if max_length >= n:
-            return
-        if max_length == 0:
-            cut = self._moved()
-            self.__init__([], [], [], None if self.offsets is None else [], [], [], [])
-            self.overflowing = [cut]
-            return
-        if stride >= max_length:
-            raise ValueError(f"`stride` ({stride}) must be smaller than the truncated length "
-                             f"({max_length}); lower stride or raise max_length.")
-        step = max_length - stride
-        windows = []
-        for begin in range(0, n, step):
-            end = min(begin + max_length, n)
-            windows.append((begin, end) if direction == "right" else (n - end, n - begin))
-            if end == n:
-                break
-        whole = self._moved()
-        first = whole.slice(*windows[0])
-        self.ids, self._type_ids, self.offsets = first.ids, first._type_ids, first.offsets
-        self._deferred = first._deferred
-        self.overflowing = [whole.slice(a, b) for a, b in windows[1:]]
-
-
-def _in_turn(e, first, second):
-    """Deferred step running two steps in order (padding after a pending fill)."""
-    first[0](e, *first[1:])
-    second[0](e, *second[1:])
-
-
-def _slice_of(e, source, start, stop):
-    """Deferred step of a truncation window: its fields cut from the whole encoding."""
-    e._tokens = source.tokens[start:stop]
-    e._word_ids = source.word_ids[start:stop]
-    e._special_tokens_mask = source.special_tokens_mask[start:stop]
-    e._sequence_ids = source.sequence_ids[start:stop]
-
-
-def merge(encodings):
-    """Concatenate encodings into a new one (no overflow handling)."""
-    out = Encoding([], [], [], [] if all(e.offsets is not None for e in encodings) else None, [], [], [])
-    for e in encodings:
-        out.ids += e.ids
-        out.tokens += e.tokens
-        out.word_ids += e.word_ids
-        out.type_ids += e.type_ids
-        out.special_tokens_mask += e.special_tokens_mask
-        out.sequence_ids += e.sequence_ids
-        if out.offsets is not None:
-            out.offsets += e.offsets
-    return out
-
-
-class AddedVocabulary:
-    """Added tokens and the two regexes that find them (raw text / normalized text)."""
-
-    def __init__(self):
-        self.tokens = {}  # id -> AddedToken
-        self.ids = {}     # content -> id
-        self.text = {}   # id -> token string (normalized tokens show their normalized content)
-        self._raw_pattern = None
-        self._normalized_pattern = None
-
-    def add(self, token, token_id):
-        self.tokens[token_id] = token
-        self.ids[token.content] = token_id
-
-    def compile(self, normalizer):
-        """Rebuild the matching regexes; call after adding tokens."""
-        raw = [t for t in self.tokens.values() if not t.normalized]
-        normed = [t for t in self.tokens.values() if t.normalized]
-        self._raw_pattern = _added_pattern(raw, lambda s: s, self.ids)
-        norm = normalizer.normalize_str if normalizer is not None else (lambda s: s)
-        self._normalized_pattern = _added_pattern(normed, norm, self.ids)
-        self.text = {i: norm(t.content) if t.normalized else t.content for i, t in self.tokens.items()}
-
-    def split(self, text, normalized):
-        """Cut `text` around added tokens: a list of (text, start, end, added_id), where
-        added_id is None for plain text and, for an added token, text is all that matched,
-        the whitespace an lstrip/rstrip token swallowed included (the reference's token
-        string; byte-level offset trimming then drops that whitespace again).
-        Returns None when no added token occurs (the common case)."""
-        found = self._normalized_pattern if normalized else self._raw_pattern
-        if found is None:
-            return None
-        pattern, group_ids, first_chars = found
-        if not first_chars.search(text):  # cheap test that usually settles it
-            return None
-        pieces, pos = [], 0
-        for m in pattern.finditer(text):
-            start, end = m.span()
-            if start > pos:
-                pieces.append((text[pos:start], pos, start, None))
-            pieces.append((m.group(), start, end, group_ids[m.lastindex]))
-            pos = end
-        if not pieces:
-            return None
-        if pos < len(text):
-            pieces.append((text[pos:], pos, len(text), None))
-        return pieces
-
-
-def _added_pattern(tokens, norm, ids):
-    """One regex matching any of `tokens` (longest first, so the longest wins at a
-    position), with their strip/word rules, and the token id of each capture group."""
-    if not tokens:
-        return None
-    alternatives, group_ids = [], [None]
-    firsts = {norm(t.content)[:1] for t in tokens}
-    # the longest wins at a position; between equal texts, the smallest id
-    for t in sorted(tokens, key=lambda t: (-len(norm(t.content)), ids[t.content])):
-        body = re.escape(norm(t.content))
-        if t.single_word:
-            body = rf"(?<!\w){body}(?!\w)"
-        left = f"[{_WHITESPACE}]*" if t.lstrip else ""
-        right = f"[{_WHITESPACE}]*" if t.rstrip else ""
-        alternatives.append(f"{left}({body}){right}")
-        group_ids.append(ids[t.content])
-    first_chars = re.compile("|".join(re.escape(f) for f in sorted(firsts)))
-    return re.compile("|".join(alternatives)), group_ids, first_chars
+from .added_tokens import AddedVocabulary
+from .encoding import Encoding, merge, truncate
 
 
 class Tokenizer:
@@ -395,7 +155,8 @@ class Tokenizer:
                 words = pre_tokenizer.split(part) if pre_tokenizer is not None else [part]
                 self._extend_ids(ids, words)
             else:
-                aligned = pre_tokenizer.split_aligned(part) if pre_tokenizer is not None else [(part, 0, len(part), None)]
+                aligned = (pre_tokenizer.split_aligned(part) if pre_tokenizer is not None
+                           else [(part, 0, len(part), None)])
                 words = [w for w, _, _, _ in aligned]
                 self._extend_ids(ids, words)
                 details = self._details
@@ -520,43 +281,3 @@ def _to_original(align, start, end, shift):
         pos = align[start][0] if start < len(align) else (align[-1][1] if align else 0)
         return (pos + shift, pos + shift)
     return (align[start][0] + shift, align[end - 1][1] + shift)
-
-
-def truncate(a, b, max_length, strategy, stride, direction):
-    """Truncate encoding `a` (and pair `b`) in place so their total is `max_length`,
-    moving what is cut into each one's `overflowing`. Strategies as the reference:
-    'longest_first' shares the budget so the shorter keeps as much as it can,
-    'only_first' / 'only_second' cut one sequence only."""
-    if max_length < 0:
-        raise ValueError("max_length is smaller than the number of special tokens to add")
-    n_a = len(a)
-    n_b = len(b) if b is not None else 0
-    total = n_a + n_b
-    if total <= max_length:
-        return
-    to_remove = total - max_length
-    if strategy == "longest_first":
-        if b is None:
-            a.truncate(max_length, stride, direction)
-            return
-        short, long_ = sorted((n_a, n_b))
-        if short > max_length:
-            keep_short = keep_long = short
-        else:
-            keep_short, keep_long = short, max(short, max_length - short)
-        if keep_short + keep_long > max_length:
-            keep_short = max_length // 2
-            keep_long = keep_short + max_length % 2
-        keep_a, keep_b = (keep_long, keep_short) if n_a > n_b else (keep_short, keep_long)
-        a.truncate(keep_a, stride, direction)
-        b.truncate(keep_b, stride, direction)
-        return
-    target = a if strategy == "only_first" else b
-    if target is None:
-        raise ValueError("truncation='only_second' needs a pair of sequences (text_pair); "
-                         "use 'longest_first' or 'only_first' for single sequences.")
-    if len(target) <= to_remove:
-        raise ValueError(
-            f"We need to remove {to_remove} tokens to reach max_length but the sequence truncated by "
-            f"{strategy!r} has only {len(target)} tokens; use truncation='longest_first' or a larger max_length.")
-    target.truncate(len(target) - to_remove, stride, direction)

@@ -11,7 +11,8 @@ import os
 
 from . import tokenizer_json
 from .base import PreTrainedTokenizer
-from .bpe import BPE, ByteLevel, read_merges_txt, read_vocab_json
+from .bpe import BPE, read_merges_txt, read_vocab_json
+from .byte_level import ByteLevel
 from .components import TemplateProcessing
 from .core import Tokenizer
 
@@ -69,18 +70,20 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
         # byte-level text, which keeps its spaces; it is skipped unless forced
         if clean_up_tokenization_spaces is None:
             clean_up_tokenization_spaces = self.clean_up_tokenization_spaces
-        if clean_up_tokenization_spaces and not self.clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output:
+        forced = self.clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output
+        if clean_up_tokenization_spaces and not forced:
             if not self.deprecation_warnings.get("bpe-clean-up"):
-                logger.warning(f"Ignoring clean_up_tokenization_spaces=True for the BPE tokenizer {type(self).__name__}: "
-                               "the clean-up strips spaces that byte-level text keeps. Set "
-                               "clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output=True to force it.")
+                logger.warning("Ignoring clean_up_tokenization_spaces=True for the BPE tokenizer "
+                               f"{type(self).__name__}: the clean-up strips spaces that byte-level text keeps. Set "
+                               "clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output=True to "
+                               "force it.")
                 self.deprecation_warnings["bpe-clean-up"] = True
             clean_up_tokenization_spaces = False
         return super()._decode(ids, skip_special_tokens, clean_up_tokenization_spaces)
 
-    def save_vocabulary(self, save_directory, filename_prefix=None):
-        """Write vocab.json and merges.txt."""
-        return self._tokenizer.model.save(save_directory, f"{filename_prefix}-" if filename_prefix else "")
+    def _vocabulary_files(self):
+        """vocab.json and merges.txt."""
+        return self._tokenizer.model.vocabulary_files()
 
 
 class GPT2Tokenizer(ByteLevelBPETokenizer):

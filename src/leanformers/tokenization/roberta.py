@@ -7,7 +7,7 @@ is that class too. The post-processor is always built from the arguments
 has one.
 """
 
-from .bpe import RobertaProcessing
+from .byte_level import RobertaProcessing
 from .gpt2 import ByteLevelBPETokenizer
 
 
@@ -18,7 +18,8 @@ class RobertaTokenizer(ByteLevelBPETokenizer):
                  **kwargs):
         default_vocab = {str(pad_token): 0, str(unk_token): 1, str(cls_token): 2, str(sep_token): 3,
                          str(mask_token): 4}
-        self._build_stages(vocab, merges, vocab_file, merges_file, tokenizer_file, add_prefix_space, default_vocab, kwargs)
+        self._build_stages(vocab, merges, vocab_file, merges_file, tokenizer_file, add_prefix_space, default_vocab,
+                           kwargs)
         self.trim_offsets = trim_offsets
         super().__init__(errors=errors, bos_token=bos_token, eos_token=eos_token, sep_token=sep_token,
                          cls_token=cls_token, unk_token=unk_token, pad_token=pad_token, mask_token=mask_token,

@@ -7,12 +7,13 @@ giving back that JSON object. Other modules add their components with `register`
     register("pre_tokenizer", "ByteLevel", lambda d: ByteLevel(d["add_prefix_space"], ...))
 """
 
-import json
-
-from . import bpe
+from ..utils.files import read_json
+from . import byte_level
 from . import components as c
 from . import wordpiece as wp
-from .core import AddedToken, Tokenizer
+from .added_tokens import AddedToken
+from .bpe import BPE
+from .core import Tokenizer
 
 KINDS = ("normalizer", "pre_tokenizer", "model", "post_processor", "decoder")
 REGISTRY = {kind: {} for kind in KINDS}
@@ -57,15 +58,9 @@ def _guess_model_type(data):
 
 def load(path):
     """Parse a tokenizer.json into its JSON object, with an error naming the file."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as error:
-        raise OSError(f"Could not read the tokenizer file {path!r}: {error}.") from error
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path!r} is not valid JSON ({error}); it is not a usable tokenizer.json. "
-                         "Re-save the tokenizer with save_pretrained or delete the file.") from error
-    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
+    data = read_json(path, "it is not a usable tokenizer.json. Re-save the tokenizer with save_pretrained or delete "
+                           "the file.")
+    if not isinstance(data.get("model"), dict):
         raise ValueError(f"{path!r} is not a tokenizer.json: it needs a JSON object with a \"model\" object. "
                          "Re-save the tokenizer with save_pretrained or delete the file.")
     return data
@@ -76,10 +71,7 @@ def read_added_tokens(data, source="tokenizer.json"):
     out = []
     for item in data.get("added_tokens") or []:
         try:
-            token = AddedToken(item["content"], single_word=item.get("single_word", False),
-                               lstrip=item.get("lstrip", False), rstrip=item.get("rstrip", False),
-                               normalized=item.get("normalized", True), special=item.get("special", False))
-            out.append((int(item["id"]), token))
+            out.append((int(item["id"]), AddedToken.from_dict(item)))
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{source}: an added token is malformed ({error}): {item!r}.") from error
     return out
@@ -89,8 +81,8 @@ def build_tokenizer(data, source="tokenizer.json"):
     """A core Tokenizer with every stage and added token of a tokenizer.json object."""
     tok = Tokenizer(*(read_component(kind, data.get(kind), source) for kind in
                       ("model", "normalizer", "pre_tokenizer", "post_processor", "decoder")))
-    if isinstance(tok.model, bpe.BPE):  # a byte-level BPE model gets words as text (see bpe.py)
-        tok.model.byte_level = bpe.is_byte_level(tok.pre_tokenizer)
+    if isinstance(tok.model, BPE):  # a byte-level BPE model gets words as text (see bpe.py)
+        tok.model.byte_level = byte_level.is_byte_level(tok.pre_tokenizer)
     for token_id, token in read_added_tokens(data, source):
         tok.added.add(token, token_id)
     tok.refresh()
@@ -102,9 +94,7 @@ def tokenizer_to_json(tok):
     def dump(stage):
         return None if stage is None else stage.to_dict()
 
-    added = [{"id": i, "content": t.content, "single_word": t.single_word, "lstrip": t.lstrip,
-              "rstrip": t.rstrip, "normalized": t.normalized, "special": t.special}
-             for i, t in sorted(tok.added.tokens.items())]
+    added = [{"id": i, **t.to_dict()} for i, t in sorted(tok.added.tokens.items())]
     return {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
             "normalizer": dump(tok.normalizer), "pre_tokenizer": dump(tok.pre_tokenizer),
             "post_processor": dump(tok.post_processor), "decoder": dump(tok.decoder), "model": dump(tok.model)}
@@ -166,12 +156,12 @@ register("model", "WordPiece", _wordpiece_model)
 register("post_processor", "TemplateProcessing", _template)
 register("post_processor", "BertProcessing", lambda d: wp.BertProcessing(d["sep"], d["cls"]))
 register("decoder", "WordPiece", lambda d: wp.WordPieceDecoder(d.get("prefix", "##"), d.get("cleanup", True)))
-# byte-level BPE (bpe.py)
-register("model", "BPE", bpe.BPE.from_dict)
-register("pre_tokenizer", "ByteLevel", bpe.ByteLevel.from_dict)
-register("post_processor", "ByteLevel", bpe.ByteLevel.from_dict)
-register("post_processor", "RobertaProcessing", bpe.RobertaProcessing.from_dict)
-register("decoder", "ByteLevel", bpe.ByteLevel.from_dict)
+# byte-level BPE (bpe.py, byte_level.py)
+register("model", "BPE", BPE.from_dict)
+register("pre_tokenizer", "ByteLevel", byte_level.ByteLevel.from_dict)
+register("post_processor", "ByteLevel", byte_level.ByteLevel.from_dict)
+register("post_processor", "RobertaProcessing", byte_level.RobertaProcessing.from_dict)
+register("decoder", "ByteLevel", byte_level.ByteLevel.from_dict)
 
 
 def _sequence(seq, key):

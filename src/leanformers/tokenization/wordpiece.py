@@ -4,13 +4,14 @@ and decoder, and BertProcessing.
 The character classes (what is a control character, whitespace, punctuation, a CJK
 ideograph) are those the reference applies, which for punctuation follow an older
 Unicode release than Python's `unicodedata`; the tables below were checked against
-the reference for every code point (tests/test_wordpiece_charclasses.py).
+the reference for every code point (tests/tokenization/test_wordpiece_charclasses.py).
 """
 
 import re
 import unicodedata
 
 from .components import TemplateProcessing
+from .whitespace import WHITESPACE, WHITESPACE_CLASS
 
 # Punctuation as the reference's BertPreTokenizer sees it: ASCII punctuation plus the
 # Unicode P* categories of its (older) tables. Ranges of hex code points.
@@ -30,8 +31,6 @@ _PUNCTUATION_RANGES = (
     "11174-11175 111c5-111c9 111cd 111db 111dd-111df 11238-1123d 112a9 114c6 115c1-115d7 11641-11643 "
     "1173c-1173e 12470-12474 16a6e-16a6f 16af5 16b37-16b3b 16b44 1bc9f 1da87-1da8b"
 )
-# Rust's char::is_whitespace (Unicode White_Space)
-_WHITESPACE_RANGES = "9-d 20 85 a0 1680 2000-200a 2028-2029 202f 205f 3000"
 # CJK ideograph blocks that BERT surrounds with spaces
 _CJK_RANGES = "3400-4dbf 4e00-9fff f900-faff 20000-2a6df 2a700-2b81f 2b920-2ceaf 2f800-2fa1f"
 # format characters newer than the reference's tables, which it therefore keeps
@@ -51,7 +50,8 @@ _DROPPED_MARKS = frozenset("\u1734")
 _NOT_DECOMPOSED = frozenset("\U00011938")  # its decomposition is newer than the reference's tables
 # lower-case mappings the reference has (newer Unicode) for characters Python's tables leave alone
 _EXTRA_LOWER = {
-    **{chr(c): chr(c + 0x20) for c in range(0x10D50, 0x10D66)}, **{chr(c): chr(c + 0x1B) for c in range(0x16EA0, 0x16EB9)},
+    **{chr(c): chr(c + 0x20) for c in range(0x10D50, 0x10D66)},
+    **{chr(c): chr(c + 0x1B) for c in range(0x16EA0, 0x16EB9)},
     "\u1c89": "\u1c8a", "\ua7cb": "\u0264", "\ua7cc": "\ua7cd", "\ua7ce": "\ua7cf", "\ua7d2": "\ua7d3",
     "\ua7d4": "\ua7d5", "\ua7da": "\ua7db", "\ua7dc": "\u019b",
 }
@@ -78,8 +78,8 @@ def _is_stripped_mark(c):
 # control characters removed by clean_text on ASCII text (tab, newline, return are whitespace)
 _ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _ASCII_CLEAN = {**{c: None for c in range(32) if c not in (9, 10, 13)}, 0x7F: None, 9: " ", 10: " ", 13: " "}
-# whitespace that clean_text maps to a space (the rest of White_Space is control, so removed)
-_CLEAN_SPACES = frozenset("\t\n\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
+# whitespace that clean_text maps to a space; the rest of White_Space (\x0b, \x0c, \x85) is control, so removed
+_CLEAN_SPACES = frozenset(c for c in WHITESPACE if c in "\t\n\r" or unicodedata.category(c) != "Cc")
 
 
 class BertNormalizer:
@@ -155,7 +155,7 @@ class BertPreTokenizer:
     """Split on whitespace (dropped) and punctuation (each mark its own word)."""
 
     _PUNCT = _char_class(_PUNCTUATION_RANGES)
-    _SPACE = _char_class(_WHITESPACE_RANGES)
+    _SPACE = WHITESPACE_CLASS
     _WORDS = re.compile(f"[^{_SPACE}{_PUNCT}]+|[{_PUNCT}]")
     # the same rule for ASCII text, with small character classes: about 3x faster
     _ASCII_WORDS = re.compile(r"[^\t-\r !-/:-@\[-`{-~]+|[!-/:-@\[-`{-~]")
