@@ -134,7 +134,7 @@ def tiktoken_gpt2(texts, runs, ours):
         import tiktoken
     except ImportError:
         return "skipped: tiktoken is not installed (pip install tiktoken)"
-    from leanformers.tokenization.bpe import CHAR_TO_BYTE
+    from leanformers.tokenization.byte_level import CHAR_TO_BYTE
 
     vocab = json.loads((VOCABS / "gpt2" / "vocab.json").read_text(encoding="utf-8"))
     eot = "<|endoftext|>"

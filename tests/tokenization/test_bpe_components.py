@@ -9,10 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leanformers.tokenization.bpe import (
-    BPE, BPEError, ByteLevel, bytes_to_unicode, decode_byte_tokens, read_merges_txt, read_vocab_json,
-    to_byte_chars,
-)
+from leanformers.tokenization.bpe import BPE, BPEError, read_merges_txt, read_vocab_json
+from leanformers.tokenization.byte_level import ByteLevel, bytes_to_unicode, decode_byte_tokens, to_byte_chars
 
 tokenizers = pytest.importorskip("tokenizers")
 from tokenizers import decoders, models, pre_tokenizers  # noqa: E402

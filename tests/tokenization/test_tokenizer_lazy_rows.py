@@ -1,7 +1,7 @@
 """What the tokenizer call builds late, against building it at once and against transformers
 (BERT and RoBERTa on the real vocabularies):
 - the padded-array path (padding + return_tensors 'np'/'pt', without offsets or special-token
-  mask: base._padded_arrays fills the arrays from the unpadded rows) against the general path
+  mask: padding._padded_arrays fills the arrays from the unpadded rows) against the general path
   (pad the lists, then convert), with padding sides, lengths, multiples, truncation, overflow;
 - the rows (encodings) of a plain batch call, not kept but rebuilt when first read: equal to
   the reference's, unaffected by later changes to the input list, and a clear error when

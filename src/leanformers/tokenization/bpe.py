@@ -9,8 +9,6 @@ import json
 
 from ..utils.files import read_json
 from .byte_level import to_byte_chars
-# the byte-level names that tests, benchmarks and callers import from here, where they lived first
-from .byte_level import CHAR_TO_BYTE, ByteLevel, bytes_to_unicode, decode_byte_tokens  # noqa: F401
 
 
 class BPEError(ValueError):
