@@ -58,10 +58,7 @@ class PreTrainedModel(nn.Module):
     @property
     def forward_input_names(self):
         """The argument names forward() accepts, or None when it takes any keyword (**kwargs)."""
-        parameters = inspect.signature(self.forward).parameters.values()
-        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-            return None
-        return {p.name for p in parameters}
+        return forward_input_names(self)
 
     def unquantized_modules(self):
         """What int8 quantization keeps in float32: the head (the children other than the base model) and the base
@@ -243,6 +240,21 @@ class PreTrainedModel(nn.Module):
                 r"model-\d{5}-of-\d{5}\.safetensors", name)
             if stale and name not in files:
                 os.remove(os.path.join(save_directory, name))
+
+
+def forward_input_names(model):
+    """The argument names `model.forward` accepts, or None when it takes any keyword (**kwargs). Any module
+    answers, so that a wrapper around a model (a module that is no PreTrainedModel) is asked the same way."""
+    parameters = inspect.signature(model.forward).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters}
+
+
+def unquantized_modules(model):
+    """The modules of `model` that int8 quantization keeps in float32: those a PreTrainedModel names (its head).
+    Any other module does not say which part of it is a head, so all of it stays float."""
+    return model.unquantized_modules() if isinstance(model, PreTrainedModel) else [model]
 
 
 def _resolve_dtype(dtype, config, state_dict):

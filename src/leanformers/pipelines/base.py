@@ -1,18 +1,95 @@
-"""What every pipeline but text classification sets up the same way: the model on its device and the
-call defaults given when the pipeline was built. (Text classification alone also quantizes.)"""
+"""ModelPipeline, what every pipeline sets up the same way: the model on its device (int8-quantized, where the
+pipeline offers it), the call defaults given when the pipeline was built, and the model's inputs on that device.
+Each task's pipeline subclasses it and adds its own pre- and post-processing.
 
-from .text_classification import _model_device, _resolve_device
+Facts about the model (which inputs its forward takes, which layers stay float when quantized) are asked of
+leanformers.modeling.base, which answers for any module, a wrapper around a model included.
+"""
+
+import torch
+
+from ..modeling.base import forward_input_names, unquantized_modules
 
 
 class ModelPipeline:
+    # whether `quantize="int8"` is offered: its effect on the results was measured for text classification only
+    quantizable = False
+
     def __init__(self, model, tokenizer, task, device=None, batch_size=None, quantize=None, **kwargs):
-        if quantize is not None:
+        if quantize is not None and not self.quantizable:
             raise ValueError(f"quantize={quantize!r} is supported by the text-classification pipeline only.")
         self.task, self.tokenizer = task, tokenizer
-        self.device = _resolve_device(device, model)
-        self.model = model if _model_device(model) == self.device else model.to(self.device)
+        self.device = resolve_device(device, model)
+        if model_device(model) != self.device:
+            model = model.to(self.device)
+        self.model = model if quantize is None else _quantize(model, quantize, self.device)
         self.batch_size = batch_size
         self._defaults = kwargs
+        self._input_names = forward_input_names(self.model)  # None: the forward takes any keyword
+
+    @property
+    def dtype(self):
+        return next(self.model.parameters()).dtype
 
     def __repr__(self):
         return f"{type(self).__name__}(task={self.task!r}, model={type(self.model).__name__}, device={self.device})"
+
+    def _takes(self, name):
+        """Whether the model's forward takes the input `name` (a BERT tokenizer gives token_type_ids to models
+        without segment embeddings too)."""
+        return self._input_names is None or name in self._input_names
+
+    def _to_device(self, tensors):
+        """{name: tensor} -> the tensors the model's forward takes, on the pipeline's device."""
+        return {name: tensor.to(self.device) for name, tensor in tensors.items() if self._takes(name)}
+
+    def _texts(self, inputs, takes="a text or a list of texts", allow_empty=True):
+        """`inputs`, one text or a list of them, as a list; otherwise an error naming the task and what it takes."""
+        texts = [inputs] if isinstance(inputs, str) else inputs
+        if (not isinstance(texts, (list, tuple)) or not (texts or allow_empty)
+                or not all(isinstance(text, str) for text in texts)):
+            raise ValueError(f"{self.task} takes {takes}, got {describe(inputs)}.")
+        return list(texts)
+
+
+def resolve_device(device, model):
+    """`device` as transformers reads it: None/0.. -> the first/nth GPU when there is one (else the CPU),
+    -1 -> wherever the model already is, other negatives -> the CPU."""
+    if isinstance(device, torch.device):
+        return device
+    if isinstance(device, str):
+        return torch.device(device)
+    if device is None:
+        device = 0
+    if not isinstance(device, int) or isinstance(device, bool):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N', an index or a torch.device, got {device!r}.")
+    if device == -1:
+        return model_device(model)
+    if device < 0:
+        return torch.device("cpu")
+    return torch.device(f"cuda:{device}") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def model_device(model):
+    """Where the weights of `model` are (any module, not only a PreTrainedModel)."""
+    return next(model.parameters()).device
+
+
+def describe(value):
+    """A value for an error message: its type and the start of its repr."""
+    if value is None:
+        return "None"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60] + '...' if len(text) > 60 else text}"
+
+
+def _quantize(model, quantize, device):
+    """A float32 copy of `model` with int8 Linear layers (leanformers.quantization), except in the modules the
+    model keeps float (modeling.base.unquantized_modules: its head). The caller's model is left untouched."""
+    if quantize != "int8":
+        raise ValueError(f"quantize must be None or 'int8', got {quantize!r}.")
+    if device.type != "cpu":
+        raise ValueError(f"quantize='int8' runs on the CPU only; got device {device}. Pass device='cpu'.")
+    from ..quantization import quantize_int8
+
+    return quantize_int8(model, keep=unquantized_modules(model)).float()

@@ -5,12 +5,14 @@ function returns the exit code. Input is read and results are written as a strea
 any length runs in bounded memory, and the output file appears (atomically) only when complete.
 """
 
+import contextlib
 import json
 import os
 import sys
-import tempfile
 from collections import deque
 from itertools import chain, islice
+
+from ..utils.files import atomic_files
 
 PEEK_LINES = 1000  # lines checked before the model loads, so a bad file fails in a moment
 
@@ -144,33 +146,19 @@ def _progress(results):
     return tqdm(results, unit=" texts", file=sys.stderr)
 
 
-class _output:
-    """stdout, or a file that appears under its name only once it is complete (temp file + rename)."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __enter__(self):
-        if self.path is None:
-            return sys.stdout
-        folder = os.path.dirname(os.path.abspath(self.path))
-        fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".jsonl")
-        self.file = os.fdopen(fd, "w", encoding="utf-8")
-        return self.file
-
-    def __exit__(self, exc_type, exc, tb):
-        if self.path is None:
+@contextlib.contextmanager
+def _output(path):
+    """stdout, or a file that appears under its name only once it is complete (utils/files.atomic_files: written
+    under a temporary name, renamed when the command succeeds, removed when it fails)."""
+    if path is None:
+        try:
+            yield sys.stdout
+        finally:
             sys.stdout.flush()
-            return False
-        self.file.close()
-        if exc_type is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes it private; give it an ordinary file's mode
-            os.replace(self.tmp, self.path)
-        else:
-            os.unlink(self.tmp)
-        return False
+        return
+    folder, name = os.path.split(os.path.abspath(path))
+    with atomic_files(folder) as stage, open(stage(name), "w", encoding="utf-8") as file:
+        yield file
 
 
 def _int_at_least(least, kind):

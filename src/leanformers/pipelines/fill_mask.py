@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 from .base import ModelPipeline
-from .text_classification import _describe
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +33,7 @@ class FillMaskPipeline(ModelPipeline):
         target_ids = self._target_ids(targets) if targets is not None else None
         if target_ids is not None:
             top_k = min(top_k, len(target_ids))
-        texts = [inputs] if isinstance(inputs, str) else inputs
-        if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
-            raise ValueError(f"fill-mask takes a text or a list of texts, got {_describe(inputs)}.")
+        texts = self._texts(inputs)
         encodings = [self.tokenizer(t, return_tensors="pt", **tokenizer_kwargs) for t in texts]
         for text, encoding in zip(texts, encodings):  # every input is checked before the model runs
             if not bool((encoding["input_ids"] == self.tokenizer.mask_token_id).any()):
@@ -47,7 +44,7 @@ class FillMaskPipeline(ModelPipeline):
 
     def _fill(self, encoding, top_k, target_ids):
         with torch.inference_mode():
-            logits = self.model(**{k: v.to(self.device) for k, v in encoding.items()}).logits[0].cpu()  # (T, V)
+            logits = self.model(**self._to_device(encoding)).logits[0].cpu()  # (T, V)
         input_ids = encoding["input_ids"][0]
         masked = torch.nonzero(input_ids == self.tokenizer.mask_token_id).squeeze(-1)
         probs = logits[masked].softmax(dim=-1)  # (masks, V)

@@ -13,10 +13,10 @@ adds the empty answer, scored by the [CLS] position of the window where it score
 import numpy as np
 import torch
 
-from .base import ModelPipeline
-from .text_classification import _describe
+from .base import ModelPipeline, describe
 
 NULL_SCORE = 1000000  # any real null score is lower
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # of the encoding; the model's forward may take fewer
 
 
 class QuestionAnsweringPipeline(ModelPipeline):
@@ -55,8 +55,6 @@ class QuestionAnsweringPipeline(ModelPipeline):
                                   return_overflowing_tokens=True, return_offsets_mapping=True,
                                   return_special_tokens_mask=True)
         context_index = 1 if question_first else 0
-        model_inputs = [name for name in ("input_ids", "attention_mask", "token_type_ids")
-                        if name in encoding and (name != "token_type_ids" or self._takes_token_types())]
         null_score, answers = NULL_SCORE, []
         for window in range(len(encoding["input_ids"])):
             input_ids = np.array(encoding["input_ids"][window])
@@ -65,7 +63,8 @@ class QuestionAnsweringPipeline(ModelPipeline):
             p_mask = np.array([s != 1 if question_first else 0 for s in sequence_ids], dtype=np.int64)
             if self.tokenizer.cls_token_id is not None:
                 p_mask[input_ids == self.tokenizer.cls_token_id] = 0
-            batch = {name: torch.tensor([encoding[name][window]], device=self.device) for name in model_inputs}
+            batch = self._to_device({name: torch.tensor([encoding[name][window]]) for name in MODEL_INPUTS
+                                     if name in encoding})
             with torch.inference_mode():
                 out = self.model(**batch)
             attention = np.array([encoding["attention_mask"][window]]) if "attention_mask" in encoding else None
@@ -89,9 +88,6 @@ class QuestionAnsweringPipeline(ModelPipeline):
             answers.append({"score": null_score, "start": 0, "end": 0, "answer": ""})
         answers = sorted(answers, key=lambda answer: answer["score"], reverse=True)[:top_k]
         return answers[0] if len(answers) == 1 else answers
-
-    def _takes_token_types(self):
-        return self.model.config.model_type not in ("distilbert", "roberta", "bart")
 
     @staticmethod
     def _char_span(enc, s, e, sequence_index, align_to_words):
@@ -167,7 +163,7 @@ def _examples(args, kwargs):
     for pair in pairs:
         if not isinstance(pair, dict) or set(pair) != {"question", "context"}:
             raise ValueError(f"Each input must be a dict with the keys 'question' and 'context', got "
-                             f"{_describe(pair)}.")
+                             f"{describe(pair)}.")
         for key in ("question", "context"):
             if not isinstance(pair[key], str) or not pair[key].strip():
                 raise ValueError(f"`{key}` cannot be empty: pass a non-empty string (got {pair[key]!r}).")

@@ -11,7 +11,6 @@ without special tokens; with `return_tensors` each result holds the row of token
 
 import torch
 
-from .text_classification import _describe
 from .text_generation import GenerationPipeline, consume_loader_seed
 
 _TEXT_PARAMS = ("return_text", "return_tensors", "clean_up_tokenization_spaces", "truncation")
@@ -42,13 +41,11 @@ class Text2TextGenerationPipeline(GenerationPipeline):
         prefix = getattr(self.model.config, "prefix", None) or ""
 
         single = isinstance(inputs[0], str)
-        texts = [inputs[0]] if single else inputs[0]
-        if not isinstance(texts, (list, tuple)) or not texts or not all(isinstance(t, str) for t in texts):
-            raise ValueError(f"{self.task} takes a text or a non-empty list of texts, got {_describe(inputs[0])}.")
+        texts = self._texts(inputs[0], takes="a text or a non-empty list of texts", allow_empty=False)
         if not single:
             consume_loader_seed()
         results = []
-        for batch in self._batches(list(texts), batch_size):
+        for batch in self._batches(texts, batch_size):
             encoding = self._encode([prefix + t for t in batch], tokenizer_kwargs)
             with torch.inference_mode():
                 sequences = self.model.generate(**encoding, **generate_kwargs).cpu()

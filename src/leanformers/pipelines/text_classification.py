@@ -10,7 +10,6 @@ through the overlapped path of overlap.py: tokenization in workers while the mod
 fetched without a synchronisation per batch.
 """
 
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 
 from . import overlap
+from .base import ModelPipeline, describe
 
 DEFAULT_BATCH_SIZE = 32
 CUDA_BATCH_SIZE = 256  # a GPU wants large batches; the token budget keeps long texts' batches small
@@ -31,7 +31,7 @@ FUNCTIONS = ("softmax", "sigmoid", "none")
 _UNSET = object()  # `top_k=None` means "every label", so absence needs its own marker
 
 
-class TextClassificationPipeline:
+class TextClassificationPipeline(ModelPipeline):
     """Classify texts or text pairs with a sequence classification model.
 
     `pipe("text")` -> `[{'label', 'score'}]`; `pipe(["a", "b"])` -> one dict per text;
@@ -49,31 +49,17 @@ class TextClassificationPipeline:
     or per call.
     """
 
+    quantizable = True
+
     def __init__(self, model, tokenizer, task="text-classification", device=None, batch_size=None,
                  quantize=None, num_workers=None, max_batch_tokens=None, **kwargs):
-        self.task = task
-        self.tokenizer = tokenizer
-        self.device = _resolve_device(device, model)
-        if _model_device(model) != self.device:
-            model = model.to(self.device)
-        if quantize is not None:
-            model = _quantize(model, quantize, self.device)
-        self.model = model
-        self.batch_size = batch_size
+        super().__init__(model, tokenizer, task, device=device, batch_size=batch_size, quantize=quantize)
         self.num_workers = num_workers
         self.max_batch_tokens = max_batch_tokens
-        self._defaults = self._split_params(**kwargs)
-        self._model_max_length = _model_max_length(model.config, tokenizer)
-        self._input_names = _forward_parameters(model)
+        self._defaults = self._split_params(**kwargs)  # the call defaults, split into postprocessing and tokenizer ones
+        self._model_max_length = _model_max_length(self.model.config, tokenizer)
         if self._run_settings(None, None, None).num_workers > 1:
             overlap.start_fork_server()
-
-    @property
-    def dtype(self):
-        return next(self.model.parameters()).dtype
-
-    def __repr__(self):
-        return f"{type(self).__name__}(task={self.task!r}, model={type(self.model).__name__}, device={self.device})"
 
     def __call__(self, inputs, batch_size=None, num_workers=None, max_batch_tokens=None, **kwargs):
         call = self._split_params(**kwargs)
@@ -93,7 +79,7 @@ class TextClassificationPipeline:
             return self._stream(inputs, run, tokenizer_kwargs, post)
         raise ValueError(
             f"inputs must be a string, a dict {{'text': ..., 'text_pair': ...}}, or a list or iterable of "
-            f"them; got {_describe(inputs)}."
+            f"them; got {describe(inputs)}."
         )
 
     # ----------------------------------------------------------------- parameters
@@ -235,7 +221,7 @@ class TextClassificationPipeline:
         left = getattr(self.tokenizer, "padding_side", "right") == "left"
         batch = {}
         for key, column in columns.items():
-            if self._input_names is not None and key not in self._input_names:
+            if not self._takes(key):
                 continue  # e.g. token_type_ids from a BERT tokenizer, which DistilBERT does not take
             pad = self._pad_id(key, length, rows, column)
             array = np.full((len(rows), length), pad, dtype=np.int64)  # (B, T)
@@ -324,72 +310,15 @@ def _text_and_pair(item, where):
             "string 'text_pair', and no other keys, e.g. {'text': 'My text', 'text_pair': 'My pair'}."
         )
     raise ValueError(
-        f"{where} is {_describe(item)}: each input must be a string or a dict "
+        f"{where} is {describe(item)}: each input must be a string or a dict "
         "{'text': ..., 'text_pair': ...} (send text pairs as dicts, not lists)."
     )
 
 
-def _describe(value):
-    if value is None:
-        return "None"
-    text = repr(value)
-    return f"{type(value).__name__} {text[:60] + '...' if len(text) > 60 else text}"
-
-
 def _model_max_length(config, tokenizer):
     """The longest input the model takes, when the tokenizer does not know it (None when it does)."""
-    positions = getattr(config, "max_position_embeddings", None)
+    positions = config.max_sequence_length  # the config knows its position offset (RoBERTa's)
     if positions is None:
         return None
-    if getattr(config, "model_type", None) == "roberta":
-        positions -= config.pad_token_id + 1  # RoBERTa's positions start after the padding index
     tokenizer_max = getattr(tokenizer, "model_max_length", None)
     return None if tokenizer_max is not None and tokenizer_max <= positions else positions
-
-
-def _forward_parameters(model):
-    """Names the model's forward accepts, or None when it takes any keyword (**kwargs)."""
-    parameters = inspect.signature(model.forward).parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return None
-    return {p.name for p in parameters}
-
-
-def _resolve_device(device, model):
-    """`device` as transformers reads it: None/0.. -> the first/nth GPU when there is one (else the CPU),
-    -1 -> wherever the model already is, other negatives -> the CPU."""
-    if isinstance(device, torch.device):
-        return device
-    if isinstance(device, str):
-        return torch.device(device)
-    if device is None:
-        device = 0
-    if not isinstance(device, int) or isinstance(device, bool):
-        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N', an index or a torch.device, got {device!r}.")
-    if device == -1:
-        return _model_device(model)
-    if device < 0:
-        return torch.device("cpu")
-    return torch.device(f"cuda:{device}") if torch.cuda.is_available() else torch.device("cpu")
-
-
-def _model_device(model):
-    return next(model.parameters()).device
-
-
-def _quantize(model, quantize, device):
-    """A float32 copy of `model` with int8 Linear layers (leanformers.quantization) in its encoder.
-
-    The head (pooler, pre_classifier, classifier) stays in float32: it costs almost nothing and its
-    error would go straight into the logits. The caller's model is left untouched.
-    """
-    if quantize != "int8":
-        raise ValueError(f"quantize must be None or 'int8', got {quantize!r}.")
-    if device.type != "cpu":
-        raise ValueError(f"quantize='int8' runs on the CPU only; got device {device}. Pass device='cpu'.")
-    from ..quantization import quantize_int8
-
-    base = getattr(model, getattr(model, "base_model_prefix", ""), model)
-    head = [module for module in model.children() if module is not base]
-    pooler = getattr(base, "pooler", None)
-    return quantize_int8(model, keep=head + ([pooler] if pooler is not None else [])).float()

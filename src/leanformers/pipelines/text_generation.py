@@ -9,7 +9,6 @@ so the same call and seed give the same text as transformers.
 import torch
 
 from .base import ModelPipeline
-from .text_classification import _describe
 
 # settings that are the pipeline's, not generate()'s
 _TEXT_PARAMS = ("return_full_text", "return_tensors", "return_text", "clean_up_tokenization_spaces", "prefix",
@@ -48,8 +47,8 @@ class GenerationPipeline(ModelPipeline):
 
     def _encode(self, texts, tokenizer_kwargs):
         encoding = self.tokenizer(texts, return_tensors="pt", padding=len(texts) > 1, **tokenizer_kwargs)
-        return {key: value.to(self.device) for key, value in encoding.items()
-                if key in ("input_ids", "attention_mask")}
+        # as transformers' pipelines, generate() is given the ids and their mask, whatever else the tokenizer gives
+        return self._to_device({key: encoding[key] for key in ("input_ids", "attention_mask") if key in encoding})
 
 
 def consume_loader_seed():
@@ -91,13 +90,11 @@ class TextGenerationPipeline(GenerationPipeline):
                     generate_kwargs[length] += prefix_length
 
         single = isinstance(text_inputs, str)
-        prompts = [text_inputs] if single else text_inputs
-        if not isinstance(prompts, (list, tuple)) or not all(isinstance(p, str) for p in prompts):
-            raise ValueError(f"text-generation takes a prompt string or a list of them, got {_describe(text_inputs)}.")
+        prompts = self._texts(text_inputs, takes="a prompt string or a list of them")
         if not single:
             consume_loader_seed()
         results = []
-        for batch in self._batches(list(prompts), batch_size):
+        for batch in self._batches(prompts, batch_size):
             encoding = self._encode([prefix + p for p in batch], tokenizer_kwargs)
             input_ids = encoding["input_ids"]
             if input_ids.size(1) == 0:  # empty prompt: generate() starts from the bos token

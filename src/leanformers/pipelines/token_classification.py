@@ -11,7 +11,6 @@ import numpy as np
 import torch
 
 from .base import ModelPipeline
-from .text_classification import _describe
 
 STRATEGIES = ("none", "simple", "first", "average", "max")
 
@@ -36,9 +35,7 @@ class TokenClassificationPipeline(ModelPipeline):
 
     def __call__(self, inputs, **kwargs):
         strategy, ignore_labels, stride, offset_mapping = self._check(**{**self._defaults, **kwargs})
-        texts = [inputs] if isinstance(inputs, str) else inputs
-        if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
-            raise ValueError(f"token-classification takes a text or a list of texts, got {_describe(inputs)}.")
+        texts = self._texts(inputs)
         results = [self._entities(text, strategy, ignore_labels, stride, offset_mapping) for text in texts]
         return results[0] if isinstance(inputs, str) else results
 
@@ -54,7 +51,7 @@ class TokenClassificationPipeline(ModelPipeline):
         encoding.pop("overflow_to_sample_mapping", None)
         entities = []
         for i in range(len(encoding["input_ids"])):
-            window = {key: value[i:i + 1].to(self.device) for key, value in encoding.items()}
+            window = self._to_device({key: value[i:i + 1] for key, value in encoding.items()})
             with torch.inference_mode():
                 logits = self.model(**window).logits[0].float().cpu().numpy()  # (T, num_labels)
             scores = np.exp(logits - logits.max(-1, keepdims=True))
