@@ -127,7 +127,7 @@ class PreTrainedModel(nn.Module):
                 model_kwargs[key] = value
 
         if from_tf:  # tf_model.h5 as transformers 4.x wrote it; h5py reads it, TensorFlow is not needed
-            from ..tf.checkpoint import load_tf_checkpoint
+            from .h5_weights import load_tf_checkpoint
 
             state_dict = {key: torch.from_numpy(a) for key, a in load_tf_checkpoint(path, hub_kwargs).items()}
         else:

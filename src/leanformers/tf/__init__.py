@@ -6,6 +6,6 @@ auto.py is models/auto.py (TFAutoModel...), and bert.py, distilbert.py, roberta.
 twins, which their model modules in models/ declare as "tf_module". What both sides must agree on (activation
 names, checkpoint renames, error texts) is in conventions.py.
 
-checkpoint.py (tf_model.h5 and its weight names) needs only numpy and h5py, so PyTorch models read those
-files with `from_tf=True` without TensorFlow; this file imports nothing for the same reason.
+tf_model.h5 and its weight names are read and written by modeling/h5_weights.py, which needs only numpy and
+h5py: PyTorch models read those files with `from_tf=True` without TensorFlow, and without importing from here.
 """

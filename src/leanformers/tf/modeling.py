@@ -5,7 +5,7 @@ the Keras training hooks (compile/fit).
 Every TF model mirrors its PyTorch twin layer for layer, and each Keras layer is
 named after the torch module it stands for ("bert", "encoder", "layer_._0", ...).
 A weight's path through those names is its name in tf_model.h5 and, by the fixed
-rules of checkpoint.pt_name, its PyTorch key: one mapping serves `from_pt=True`,
+rules of h5_weights.pt_name, its PyTorch key: one mapping serves `from_pt=True`,
 tf_model.h5 and `save_pretrained`.
 """
 
@@ -20,8 +20,8 @@ from .. import conventions
 from ..configuration import CONFIG_NAME, _read_json
 from ..hub import pop_hub_kwargs, resolve_file
 from ..modeling.checkpoint import load_checkpoint
+from ..modeling.h5_weights import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights
 from .backend import keras, tf
-from .checkpoint import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights
 
 # the name TF loading has logged under since it lived in leanformers/tf_modeling.py; callers filter on it
 logger = logging.getLogger("leanformers.tf_modeling")

@@ -1,7 +1,9 @@
 """tf_model.h5 in the layout transformers 4.x wrote (Keras 2's `save_weights` HDF5 format), and the mapping
 between its weight names and PyTorch state-dict keys.
 
-numpy and h5py only, no TensorFlow: PyTorch models read these files with `from_tf=True`.
+numpy and h5py only, neither torch nor TensorFlow: PyTorch models read these files with `from_tf=True`
+(modeling/base.py) and the TensorFlow twins read and write them (tf/modeling.py). It lives here, below both
+sides, so that the PyTorch side never imports from the TensorFlow package, which stands above it.
 
 The layout: the root attribute "layer_names" lists the model's top-level layers; each has a
 group whose attribute "weight_names" lists full weight names, and each name is also the path
@@ -19,6 +21,9 @@ import os
 import re
 
 import numpy as np
+
+from ..hub import resolve_file
+from ..utils.files import write_atomic
 
 TF_WEIGHTS_NAME = "tf_model.h5"
 # TF leaf name (by the kind of Keras layer holding it) -> PyTorch parameter name
@@ -87,10 +92,10 @@ def write_tf_weights(filename, model_name, layers, keras_version):
     """Write tf_model.h5 atomically. `layers`: [(top-level layer name, [(TF name without the model name, array in
     TF layout), ...]), ...], in the model's layer order."""
     h5py = _h5py()
-    tmp = os.path.join(os.path.dirname(os.path.abspath(filename)), f".{os.path.basename(filename)}.{os.getpid()}.tmp")
     strings = h5py.string_dtype("ascii")
-    try:
-        with h5py.File(tmp, "w") as f:
+
+    def write(path):
+        with h5py.File(path, "w") as f:
             f.attrs["backend"] = "tensorflow"
             f.attrs["keras_version"] = keras_version
             f.attrs["layer_names"] = np.array([name for name, _ in layers], dtype=strings)
@@ -101,16 +106,12 @@ def write_tf_weights(filename, model_name, layers, keras_version):
                 group.attrs["weight_names"] = np.array(names, dtype=strings) if names else np.zeros(0)
                 for name, (_, array) in zip(names, weights):
                     group.create_dataset(name, data=np.asarray(array, dtype=np.float32))
-        os.replace(tmp, filename)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+
+    write_atomic(filename, write)
 
 
 def load_tf_checkpoint(path, hub_kwargs):
     """PyTorch-keyed weights of the tf_model.h5 in a folder or hub repository (for `from_tf=True`)."""
-    from ..hub import resolve_file
-
     filename = resolve_file(path, TF_WEIGHTS_NAME, required=False, **hub_kwargs)
     if filename is None:
         raise FileNotFoundError(
