@@ -14,7 +14,7 @@ from importlib import import_module
 
 from .hub import pop_hub_kwargs, resolve_file
 from .manifest import architecture
-from .utils.files import json_text, read_json, write_atomic
+from .utils.files import json_text, make_save_directory, read_json, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class PretrainedConfig:
 
     def save_pretrained(self, save_directory):
         text = self.to_json_string()  # a value that cannot be serialised fails here, before any file is made
-        os.makedirs(save_directory, exist_ok=True)
+        make_save_directory(save_directory)
         write_atomic(os.path.join(save_directory, CONFIG_NAME), text)
 
     @classmethod

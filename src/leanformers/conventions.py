@@ -3,7 +3,6 @@ checkpoint may use, and the errors both sides raise in the same words. Each side
 here makes a config or a checkpoint that one side accepts acceptable to the other, with the same message when not.
 """
 
-import os
 
 # checkpoints written before LayerNorm weights were called weight/bias (TensorFlow names)
 LEGACY_RENAMES = (("LayerNorm.gamma", "LayerNorm.weight"), ("LayerNorm.beta", "LayerNorm.bias"))
@@ -48,10 +47,3 @@ def check_one_input(input_ids, inputs_embeds, also=""):
     """`also`: the same rule for another pair of inputs, said in the message (e.g. a decoder's)."""
     if (input_ids is None) == (inputs_embeds is None):
         raise ValueError(f"Pass exactly one of input_ids or inputs_embeds{also}.")
-
-
-def make_save_directory(save_directory):
-    """The folder save_pretrained writes to, made if missing; a file in its place is the caller's mistake."""
-    if os.path.isfile(save_directory):
-        raise ValueError(f"save_directory {save_directory!r} is a file; pass the path of a folder.")
-    os.makedirs(save_directory, exist_ok=True)

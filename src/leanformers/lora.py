@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from .utils.files import atomic_files, json_text, read_json
+from .utils.files import atomic_files, json_text, make_save_directory, read_json
 
 ADAPTER_CONFIG_NAME = "adapter_config.json"
 ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
@@ -180,7 +180,7 @@ def save_lora(model, save_directory, dtype=None):
     from safetensors.torch import save_file
 
     config = _config_of(model)
-    os.makedirs(save_directory, exist_ok=True)
+    make_save_directory(save_directory)
     state = {k: (v.to(dtype) if dtype is not None else v).detach().contiguous()
              for k, v in lora_state_dict(model).items()}
     text = config.to_json_string()

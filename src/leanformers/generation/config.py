@@ -5,7 +5,7 @@ import os
 
 from ..configuration import FORMAT_VERSION
 from ..hub import pop_hub_kwargs, resolve_file
-from ..utils.files import json_text, read_json, write_atomic
+from ..utils.files import json_text, make_save_directory, read_json, write_atomic
 
 GENERATION_CONFIG_NAME = "generation_config.json"
 
@@ -69,5 +69,5 @@ class GenerationConfig:
 
     def save_pretrained(self, save_directory):
         text = json_text({**self.to_dict(), "transformers_version": FORMAT_VERSION})  # fails before any file is made
-        os.makedirs(save_directory, exist_ok=True)
+        make_save_directory(save_directory)
         write_atomic(os.path.join(save_directory, GENERATION_CONFIG_NAME), text)

@@ -16,7 +16,7 @@ from torch import nn
 from ..configuration import CONFIG_NAME
 from ..conventions import IGNORED_CHECKPOINT_KEYS, LEGACY_RENAMES
 from ..hub import pop_hub_kwargs, resolve_file
-from ..utils.files import atomic_files, json_text
+from ..utils.files import atomic_files, json_text, make_save_directory
 from .checkpoint import load_checkpoint
 from .report import log_load_report
 
@@ -207,9 +207,7 @@ class PreTrainedModel(nn.Module):
 
         if kwargs.get("safe_serialization", True) is False:
             raise ValueError("leanformers only writes safetensors checkpoints; drop safe_serialization=False.")
-        if os.path.isfile(save_directory):
-            raise ValueError(f"save_directory {save_directory!r} is a file; pass the path of a folder.")
-        os.makedirs(save_directory, exist_ok=True)
+        make_save_directory(save_directory)
         self.config.architectures = [type(self).__name__]
         self.config.dtype = str(self.dtype).removeprefix("torch.")
         tied = self._active_tied_keys()

@@ -21,6 +21,7 @@ from ..configuration import CONFIG_NAME, _read_json
 from ..hub import pop_hub_kwargs, resolve_file
 from ..modeling.checkpoint import load_checkpoint
 from ..modeling.h5_weights import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights
+from ..utils.files import make_save_directory
 from .backend import keras, tf
 
 # the name TF loading has logged under since it lived in leanformers/tf_modeling.py; callers filter on it
@@ -181,7 +182,7 @@ class TFPreTrainedModel(keras.Model):
 
     def save_pretrained(self, save_directory):
         """Write config.json and tf_model.h5 (transformers 4.x's layout); each file appears complete or not at all."""
-        conventions.make_save_directory(save_directory)
+        make_save_directory(save_directory)
         if not self.built:
             self.build_weights()
         self.config.architectures = [type(self).__name__.removeprefix("TF")]  # as transformers 4.x: the PyTorch name

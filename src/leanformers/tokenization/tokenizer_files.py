@@ -9,7 +9,7 @@ while writing leaves no file behind and the files of an earlier save as they wer
 import os
 
 from .. import hub
-from ..utils.files import atomic_files, json_text, read_json
+from ..utils.files import atomic_files, json_text, make_save_directory, read_json
 from .added_tokens import as_added_token
 
 # tokenizer_config.json keys that describe the file rather than configure the tokenizer
@@ -61,9 +61,7 @@ def save(tokenizer, folder, filename_prefix=None):
 def write_texts(folder, texts, filename_prefix=None):
     """Write {file name: text} into `folder` (created if missing) as one atomic save, each name
     after "PREFIX-" when `filename_prefix` is given; returns the paths, in the order of `texts`."""
-    if os.path.isfile(folder):
-        raise ValueError(f"Cannot save the tokenizer in {folder!r}: it is a file; pass a folder path.")
-    os.makedirs(folder, exist_ok=True)
+    make_save_directory(folder)
     prefix = f"{filename_prefix}-" if filename_prefix else ""
     with atomic_files(folder) as stage:
         for name, text in texts.items():

@@ -42,6 +42,13 @@ def json_text(value, sort_keys=True, ensure_ascii=True):
     return json.dumps(value, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii) + "\n"
 
 
+def make_save_directory(save_directory):
+    """The folder a save_pretrained writes to, made if missing; a file in its place is the caller's mistake."""
+    if os.path.isfile(save_directory):
+        raise ValueError(f"save_directory {os.fspath(save_directory)!r} is a file; pass the path of a folder.")
+    os.makedirs(save_directory, exist_ok=True)
+
+
 def temporary_name(path):
     folder, name = os.path.split(os.path.abspath(path))
     return os.path.join(folder, f".{name}.{os.getpid()}.tmp")
