@@ -30,6 +30,7 @@ MANIFEST = {
     "roberta": "leanformers.models.roberta",
     "gpt2": "leanformers.models.gpt2",
     "bart": "leanformers.models.bart",
+    "electra": "leanformers.models.electra",
 }
 
 # the heads an architecture may declare; each is loaded by the Auto class in models/auto.py that names it
