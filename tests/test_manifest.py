@@ -35,8 +35,12 @@ def test_every_auto_class_loads_a_declared_head():
 
 def test_auto_model_error_names_the_architectures_that_have_the_head():
     config = leanformers.AutoConfig.for_model("gpt2")
-    with pytest.raises(ValueError, match=r"no model for model_type 'gpt2' \(known: bert, distilbert, roberta\)"):
+    with pytest.raises(ValueError, match=r"no model for model_type 'gpt2' \(known: ([a-z, ]+)\)") as error:
         leanformers.AutoModelForTokenClassification.from_config(config)
+    known = error.value.args[0].split("(known: ")[1].split(")")[0].split(", ")
+    # every architecture the manifest lists with that head, and only those (a new one joins the list by itself)
+    assert known == sorted(a.model_type for a in architectures() if "token-classification" in a.heads)
+    assert {"bert", "distilbert", "roberta"} <= set(known) and "gpt2" not in known
 
 
 def test_reading_the_manifest_imports_no_torch():

@@ -105,6 +105,12 @@ class PretrainedConfig:
         """The longest input, in tokens, that the position embeddings admit; None where the config has none."""
         return getattr(self, "max_position_embeddings", None)
 
+    def forward_flags(self, output_attentions, output_hidden_states, return_dict):
+        """A forward's output_attentions, output_hidden_states and return_dict, each the config's when None."""
+        return (self.output_attentions if output_attentions is None else output_attentions,
+                self.output_hidden_states if output_hidden_states is None else output_hidden_states,
+                self.return_dict if return_dict is None else return_dict)
+
     @property
     def use_return_dict(self):
         return self.return_dict

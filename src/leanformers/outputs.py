@@ -1,7 +1,8 @@
 """Model outputs: dataclasses that also behave like an ordered dict and a tuple.
 
 As in transformers, only the fields that are set (not None) count as items, so
-`out[0]` is the loss when labels were given and the logits otherwise.
+`out[0]` is the loss when labels were given and the logits otherwise. The outputs that several architectures
+return live here; one that a single architecture returns (ElectraForPreTrainingOutput) stays in its module.
 """
 
 from collections import OrderedDict

@@ -48,13 +48,6 @@ class PreTrainedModel(nn.Module):
     def dtype(self):
         return next(p.dtype for p in self.parameters() if p.is_floating_point())
 
-    def _outputs(self, output_attentions, output_hidden_states, return_dict):
-        """The forward flags, each falling back to the config's value when not given."""
-        config = self.config
-        return (config.output_attentions if output_attentions is None else output_attentions,
-                config.output_hidden_states if output_hidden_states is None else output_hidden_states,
-                config.return_dict if return_dict is None else return_dict)
-
     @property
     def forward_input_names(self):
         """The argument names forward() accepts, or None when it takes any keyword (**kwargs)."""

@@ -290,7 +290,7 @@ class BartModel(BartPreTrainedModel):
     def forward(self, input_ids=None, attention_mask=None, decoder_input_ids=None, decoder_attention_mask=None,
                 encoder_outputs=None, cache=None, inputs_embeds=None, decoder_inputs_embeds=None, use_cache=None,
                 output_attentions=None, output_hidden_states=None, return_dict=None, past_key_values=None):
-        output_attentions, output_hidden_states, return_dict = self._outputs(
+        output_attentions, output_hidden_states, return_dict = self.config.forward_flags(
             output_attentions, output_hidden_states, return_dict)
         use_cache = self.config.use_cache if use_cache is None else use_cache
         cache = cache if cache is not None else past_key_values

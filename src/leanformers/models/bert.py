@@ -190,7 +190,7 @@ class BertModel(BertPreTrainedModel):
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None, output_attentions=None, output_hidden_states=None, return_dict=None):
-        output_attentions, output_hidden_states, return_dict = self._outputs(
+        output_attentions, output_hidden_states, return_dict = self.config.forward_flags(
             output_attentions, output_hidden_states, return_dict)
         check_one_input(input_ids, inputs_embeds)
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, C)
@@ -224,7 +224,7 @@ class BertHeadModel(BertPreTrainedModel):
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None, labels=None, output_attentions=None, output_hidden_states=None,
                 return_dict=None):
-        _, _, return_dict = self._outputs(output_attentions, output_hidden_states, return_dict)
+        _, _, return_dict = self.config.forward_flags(output_attentions, output_hidden_states, return_dict)
         base = self.encode(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
                            output_attentions, output_hidden_states)
         out = self.head(base, labels)
@@ -274,7 +274,7 @@ class BertForQuestionAnswering(BertHeadModel):
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None, start_positions=None, end_positions=None, output_attentions=None,
                 output_hidden_states=None, return_dict=None):
-        _, _, return_dict = self._outputs(output_attentions, output_hidden_states, return_dict)
+        _, _, return_dict = self.config.forward_flags(output_attentions, output_hidden_states, return_dict)
         base = self.encode(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
                            output_attentions, output_hidden_states)
         logits = self.qa_outputs(base.last_hidden_state)  # (B, T, 2)

@@ -163,7 +163,7 @@ class DistilBertModel(DistilBertPreTrainedModel):
                 output_attentions=None, output_hidden_states=None, return_dict=None, token_type_ids=None):
         # token_type_ids is accepted and ignored: DistilBERT has no segment embeddings, but a BERT
         # tokenizer paired with it returns them and transformers ignores them the same way
-        output_attentions, output_hidden_states, return_dict = self._outputs(
+        output_attentions, output_hidden_states, return_dict = self.config.forward_flags(
             output_attentions, output_hidden_states, return_dict)
         check_one_input(input_ids, inputs_embeds)
         x = self.embeddings(input_ids, inputs_embeds, position_ids)  # (B, T, C)
@@ -180,7 +180,7 @@ class DistilBertHeadModel(DistilBertPreTrainedModel):
 
     def forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, labels=None, position_ids=None,
                 output_attentions=None, output_hidden_states=None, return_dict=None, token_type_ids=None):
-        _, _, return_dict = self._outputs(output_attentions, output_hidden_states, return_dict)
+        _, _, return_dict = self.config.forward_flags(output_attentions, output_hidden_states, return_dict)
         base = self.distilbert(input_ids, attention_mask, inputs_embeds, position_ids, output_attentions,
                                output_hidden_states, return_dict=True)
         out = self.head(base, labels)
@@ -252,7 +252,7 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
     def forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, start_positions=None,
                 end_positions=None, position_ids=None, output_attentions=None, output_hidden_states=None,
                 return_dict=None, token_type_ids=None):
-        _, _, return_dict = self._outputs(output_attentions, output_hidden_states, return_dict)
+        _, _, return_dict = self.config.forward_flags(output_attentions, output_hidden_states, return_dict)
         base = self.distilbert(input_ids, attention_mask, inputs_embeds, position_ids, output_attentions,
                                output_hidden_states, return_dict=True)
         logits = self.qa_outputs(self.dropout(base.last_hidden_state))  # (B, T, 2)

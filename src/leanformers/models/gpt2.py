@@ -174,7 +174,7 @@ class GPT2Model(GPT2PreTrainedModel):
     def forward(self, input_ids=None, cache=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None, use_cache=None, output_attentions=None, output_hidden_states=None,
                 return_dict=None, past_key_values=None):
-        output_attentions, output_hidden_states, return_dict = self._outputs(
+        output_attentions, output_hidden_states, return_dict = self.config.forward_flags(
             output_attentions, output_hidden_states, return_dict)
         use_cache = self.config.use_cache if use_cache is None else use_cache
         cache = cache if cache is not None else past_key_values  # the name before transformers 5

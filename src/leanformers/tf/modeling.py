@@ -57,12 +57,6 @@ class TFPreTrainedModel(keras.Model):
         """Create every weight by running a tiny batch (Keras builds layers on their first call)."""
         self(self.dummy_inputs, training=False)
 
-    def _flags(self, output_attentions, output_hidden_states, return_dict):
-        config = self.config
-        return (config.output_attentions if output_attentions is None else output_attentions,
-                config.output_hidden_states if output_hidden_states is None else output_hidden_states,
-                config.return_dict if return_dict is None else return_dict)
-
     def __call__(self, *args, **kwargs):
         # Keras takes a plain dict of tensors positionally but not a dict subclass such as the tokenizer's BatchEncoding
         if args and isinstance(args[0], Mapping) and type(args[0]) is not dict:
@@ -84,7 +78,7 @@ class TFPreTrainedModel(keras.Model):
         conventions.check_one_input(given["input_ids"], given["inputs_embeds"])
         inputs = {key: tf.convert_to_tensor(value) for key, value in given.items() if value is not None}
         labels = inputs.pop("labels", None)
-        output_attentions, output_hidden_states, return_dict = self._flags(
+        output_attentions, output_hidden_states, return_dict = self.config.forward_flags(
             output_attentions, output_hidden_states, return_dict)
         base = getattr(self, self.base_model_prefix)(
             inputs, output_attentions=output_attentions, output_hidden_states=output_hidden_states, training=training)
