@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..conventions import activation_lookup, check_length  # noqa: F401 (check_length: the models import it here)
+from ..conventions import activation_lookup
 
 activation = activation_lookup({
     "gelu": F.gelu,
