@@ -10,7 +10,7 @@ import torch
 import transformers
 
 import leanformers
-from support.hub_repos import BIN_ONLY, LEGACY_SST2, SENTENCE, SHARDED, SST2
+from support.hub_repos import BIN_ONLY, LEGACY_SST2, SENTENCE, SHARDED, SHARDED_BIN, SST2
 from leanformers.cli import main as cli_main
 from leanformers.hub import download, resolve_file, resolve_weights
 from leanformers.utils import disable_progress_bars, enable_progress_bars
@@ -123,6 +123,30 @@ def test_sharded_repository(hub, hub_repos):
     reference = transformers.AutoModel.from_pretrained(Path(shards[0]).parent)
     for name, tensor in reference.state_dict().items():
         torch.testing.assert_close(model.state_dict()[name], tensor, msg=name)
+
+
+def test_sharded_pytorch_model_bin_repository(hub, hub_repos, tmp_path):
+    """transformers 4's sharded torch checkpoints: the hub fetches the index and its shards, and the model loads
+    them (by name and from the downloaded folder) to the tensors that were saved."""
+    served = hub_repos.files(SHARDED_BIN)
+    index = json.loads(served["pytorch_model.bin.index.json"])
+    shards = resolve_weights(SHARDED_BIN)
+    assert [Path(p).name for p in shards] == list(dict.fromkeys(index["weight_map"].values()))
+    assert len(shards) == 3
+    for path in shards:
+        assert Path(path).read_bytes() == served[Path(path).name]
+    saved = {}
+    for path in shards:
+        saved.update(torch.load(path, weights_only=True))
+    by_name = leanformers.AutoModel.from_pretrained(SHARDED_BIN)  # also fetches config.json into the snapshot
+    reference = transformers.AutoModel.from_pretrained(Path(shards[0]).parent)
+    for model in (by_name, leanformers.AutoModel.from_pretrained(Path(shards[0]).parent)):
+        ours = model.state_dict()
+        assert set(saved) <= set(ours)
+        for name, tensor in saved.items():
+            torch.testing.assert_close(ours[name], tensor, rtol=0, atol=0, msg=name)
+        for name, tensor in reference.state_dict().items():
+            torch.testing.assert_close(ours[name], tensor, msg=name)
 
 
 class Terminal(io.StringIO):

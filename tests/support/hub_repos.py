@@ -8,9 +8,12 @@ Names follow the quicktour where they can, so tests read like it:
   model.safetensors and pytorch_model.bin like the real repository;
 - BIN_ONLY: a tiny BERT with only pytorch_model.bin;
 - SHARDED: a tiny BERT in several safetensors shards with their index;
+- SHARDED_BIN: a tiny BERT in three pytorch_model-0000k-of-00003.bin shards with pytorch_model.bin.index.json,
+  as transformers 4 wrote checkpoints too big for one file;
 - GATED and PRIVATE: a config each, readable only with TestHub.token.
 """
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,7 @@ SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 LEGACY_SST2 = "distilbert-base-uncased-finetuned-sst-2-english"
 BIN_ONLY = "test-org/tiny-bert-bin-only"
 SHARDED = "test-org/tiny-bert-sharded"
+SHARDED_BIN = "test-org/tiny-bert-sharded-bin"
 GATED = "test-org/tiny-gated"
 PRIVATE = "test-org/tiny-private"
 
@@ -54,11 +58,21 @@ def build_repos(folder):
     vocab_file.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
     tokenizer = DistilBertTokenizer(str(vocab_file))
 
-    def save(name, model, *, bin_only=False, **save_kwargs):
+    def save(name, model, *, bin_only=False, bin_shards=0, **save_kwargs):
         out = folder / name
         if bin_only:  # transformers 5 writes safetensors only; torch.save is how the old files were made
             model.config.save_pretrained(out)
             torch.save(model.state_dict(), out / "pytorch_model.bin")
+        elif bin_shards:  # the layout of transformers 4's sharded torch checkpoints, written by hand for the same reason
+            model.config.save_pretrained(out)
+            keys = list(model.state_dict())
+            names = [f"pytorch_model-{k + 1:05d}-of-{bin_shards:05d}.bin" for k in range(bin_shards)]
+            weight_map = {key: names[i * bin_shards // len(keys)] for i, key in enumerate(keys)}
+            for shard in names:
+                torch.save({k: v for k, v in model.state_dict().items() if weight_map[k] == shard}, out / shard)
+            index = {"metadata": {"total_size": sum(v.numel() * v.element_size() for v in model.state_dict().values())},
+                     "weight_map": weight_map}
+            (out / "pytorch_model.bin.index.json").write_text(json.dumps(index, indent=2), encoding="utf-8")
         else:
             model.save_pretrained(out, **save_kwargs)
         return out
@@ -85,7 +99,8 @@ def build_repos(folder):
     bert = dict(vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                 intermediate_size=64, max_position_embeddings=64)
     repos = [sst2]
-    for repo_id, kwargs in ((BIN_ONLY, dict(bin_only=True)), (SHARDED, dict(max_shard_size="20KB"))):
+    for repo_id, kwargs in ((BIN_ONLY, dict(bin_only=True)), (SHARDED, dict(max_shard_size="20KB")),
+                            (SHARDED_BIN, dict(bin_shards=3))):
         repo = HubRepo(repo_id)
         repo.commit(with_tokenizer(save(repo_id.split("/")[1], BertModel(BertConfig(**bert)), **kwargs)))
         repos.append(repo)
