@@ -1,4 +1,6 @@
-"""The import graph of src/leanformers has no circle: every module can be read after the ones it imports.
+"""The import graph of src/leanformers has no circle: every module can be read after the ones it imports, and
+every folder (tokenization/, modeling/, tf/, ...) after the folders and files it imports, so that the layers stand
+one above the other with no import running back up.
 
 Every import statement counts, also one inside a function (a lazy import still ties the two files); an
 import of a package counts as an import of its __init__.py. Names given to import_module as strings are
@@ -78,6 +80,22 @@ def test_the_graph_is_read():
 def test_no_import_circle_in_src():
     circle = find_circle(import_graph())
     assert circle is None, "import circle: " + " -> ".join(circle)
+
+
+def folder_graph(graph):
+    """The graph of the top-level parts of leanformers: a subpackage (all its modules together) or a file."""
+    def part(module):
+        return ".".join(module.split(".")[:2])
+
+    folders = {}
+    for module, targets in graph.items():
+        folders.setdefault(part(module), set()).update(part(t) for t in targets if part(t) != part(module))
+    return folders
+
+
+def test_no_import_circle_between_folders():
+    circle = find_circle(folder_graph(import_graph()))
+    assert circle is None, "folders import each other: " + " -> ".join(circle)
 
 
 def test_a_circle_is_found_when_there_is_one():
