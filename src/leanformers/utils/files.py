@@ -4,7 +4,8 @@ Every file leanformers writes goes through `atomic_files`: each file is written 
 name in its final folder (`.NAME.PID.tmp`, hidden and unique to the process) and renamed over
 the old file only after every file of the save is complete. A failure while writing (a value
 that cannot be serialised, a full disk, Ctrl-C) removes the temporary files and leaves the old
-files as they were, so a reader never sees a half-written or mixed save.
+files as they were, so a reader never sees a half-written or mixed save. Each saved file gets
+the permissions a plain `open(path, "w")` gives (0644 under umask 022), whichever writer made it.
 """
 
 import contextlib
@@ -59,20 +60,26 @@ def atomic_files(folder):
     """Stage the files of one save in `folder`: `stage(name)` returns the temporary path to write
     `name` to. When the block ends normally every staged file replaces its final name; when it
     raises, every staged file is removed and the exception goes on."""
-    staged = {}
+    staged = {}  # final name -> (temporary path, the mode a plain write gives there)
 
     def stage(name):
-        staged[name] = temporary_name(os.path.join(folder, name))
-        return staged[name]
+        tmp = temporary_name(os.path.join(folder, name))
+        # created here by open(), so it has the mode a plain write gets (umask, default ACLs); some writers
+        # replace it with a file of their own (safetensors' save_file writes a 0600 temporary file)
+        with open(tmp, "wb"):
+            pass
+        staged[name] = (tmp, os.stat(tmp).st_mode & 0o7777)
+        return tmp
 
     try:
         yield stage
     except BaseException:
-        for tmp in staged.values():
+        for tmp, _ in staged.values():
             with contextlib.suppress(FileNotFoundError):
                 os.remove(tmp)
         raise
-    for name, tmp in staged.items():
+    for name, (tmp, mode) in staged.items():
+        os.chmod(tmp, mode)
         os.replace(tmp, os.path.join(folder, name))
 
 
