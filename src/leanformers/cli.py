@@ -26,7 +26,10 @@ def add_commands(subparsers):
     download.add_argument("--revision", default=None, help="branch, tag or commit hash (default: main)")
     download.add_argument("--cache-dir", default=None, metavar="DIR",
                           help="cache folder (default: HF_HUB_CACHE, else HF_HOME/hub)")
-    download.add_argument("--token", default=None, help="Hub token for gated or private repositories")
+    download.add_argument("--token", default=None,
+                          help="Hub token for gated or private repositories; other users can read it in the process "
+                               "list, so prefer HF_TOKEN (default: HF_TOKEN, else the token of `hf auth login`, "
+                               "else, on a terminal, a hidden prompt when the repository turns out to need one)")
     download.add_argument("--force-download", action="store_true", help="download again even if cached")
     download.set_defaults(func=run_download)
 
@@ -34,16 +37,45 @@ def add_commands(subparsers):
 def run_download(args):
     from .hub import download
 
-    paths = download(args.name, revision=args.revision, cache_dir=args.cache_dir, token=args.token,
-                     force_download=args.force_download)
+    if args.token is not None:
+        print("leanformers download: warning: a token on the command line is visible to other users in the "
+              "process list (ps); set HF_TOKEN instead, or leave --token out to be asked for it.", file=sys.stderr)
+    hub_kwargs = dict(revision=args.revision, cache_dir=args.cache_dir, force_download=args.force_download)
+    try:
+        paths = download(args.name, token=args.token, **hub_kwargs)
+    except OSError:
+        token = _ask_for_token(args)
+        if token is None:
+            raise
+        paths = download(args.name, token=token, **hub_kwargs)
     print(os.path.dirname(paths[0]))
     return 0
+
+
+def _ask_for_token(args):
+    """A token typed at a hidden prompt, when a person is there, none was given and the Hub wants one; else None."""
+    from huggingface_hub import get_hf_file_metadata, get_token, hf_hub_url
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    if args.token is not None or get_token() is not None or not sys.stdin.isatty():
+        return None
+    try:  # the download failed; ask the Hub whether it was for want of a token (401), as gated and private repos answer
+        get_hf_file_metadata(hf_hub_url(args.name, "config.json", revision=args.revision), token=False)
+    except (GatedRepoError, RepositoryNotFoundError):
+        import getpass
+
+        return getpass.getpass(f"{args.name} is gated or private (or does not exist); Hub token (hidden, "
+                               "HF_TOKEN avoids this prompt; Enter to give up): ") or None
+    except Exception:  # any other answer (no config.json, no Hub): a token would not help; the first error stands
+        return None
+    return None
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="leanformers", description="The Transformers quicktour, with less waiting.")
     parser.add_argument("--version", action="version", version=f"leanformers {__version__}")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True,
+                                       help="one of these; `leanformers COMMAND --help` lists its options")
     add_commands(subparsers)
     for module in COMMAND_MODULES:
         import_module(module).add_commands(subparsers)

@@ -1,9 +1,11 @@
 """`leanformers classify`: the installed entry point, run as a subprocess on files and stdin.
 
 Results are checked against transformers' pipeline on the same checkpoint; bad lines must be
-reported by their number, with nothing written to --output.
+reported by their number, with nothing written to --output. stderr names the model once; a status
+line covers its loading on a terminal only.
 """
 
+import csv
 import fcntl
 import json
 import os
@@ -17,7 +19,8 @@ from pathlib import Path
 import pytest
 import transformers
 
-from support.sst2_checkpoint import QUICKTOUR_TEXT, one_torch_thread, save_sst2_checkpoint, sentences  # noqa: F401
+from support.sst2_checkpoint import (QUICKTOUR_TEXT, SST2, one_torch_thread, save_sst2_checkpoint,  # noqa: F401
+                                     sentences, sst2_hub, sst2_repo)
 
 ENTRY_POINT = Path(sys.executable).with_name("leanformers")
 TEXTS = [QUICKTOUR_TEXT, "We hope you don't hate it.", *sentences(12, seed=7), "ok"]
@@ -60,6 +63,7 @@ def test_text_file_to_jsonl_in_input_order(tmp_path, folder, reference):
     assert done.returncode == 0, done.stderr
     assert_matches(read_jsonl(out.read_bytes()), TEXTS, reference(TEXTS))
     assert done.stdout == b"" and b"it/s" not in done.stderr  # no progress bar when stderr is no terminal
+    assert done.stderr.decode().splitlines() == [f"model: {folder}"]  # and no status line either
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, though written via a temp file
@@ -144,4 +148,68 @@ def test_progress_bar_on_a_terminal(tmp_path, folder):
         os.close(controller)
     assert done.returncode == 0
     assert f"{len(TEXTS)} texts".encode() in shown
+    # the status line, erased (carriage return, erase line) before the model's name and the results
+    status = shown.index(b"loading model \xe2\x80\xa6")
+    assert shown.index(b"\r\x1b[K", status) < shown.index(f"model: {folder}".encode()) < shown.index(b"texts")
     assert len(read_jsonl(done.stdout)) == len(TEXTS)
+
+
+def test_without_a_model_the_default_sentiment_model_answers(sst2_hub):
+    done = leanformers_cli("classify", stdin="\n".join(TEXTS[:3]).encode())  # HF_ENDPOINT: the test hub
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stderr.decode().count(f"model: {SST2}\n") == 1
+    reference = transformers.pipeline("sentiment-analysis")  # same hub, same pinned commit
+    assert_matches(read_jsonl(done.stdout), TEXTS[:3], reference(TEXTS[:3]))
+
+
+def test_csv_column_by_header_name_in_input_order(tmp_path, folder, reference):
+    texts = [TEXTS[0], 'a "quoted", comma\nand a line break', *TEXTS[2:9]]
+    rows = [["id", "review"], *([str(i), text] for i, text in enumerate(texts))]
+    source = tmp_path / "reviews.csv"
+    with open(source, "w", encoding="utf-8-sig", newline="") as file:  # with the BOM spreadsheets write
+        csv.writer(file).writerows(rows)
+    done = leanformers_cli("classify", "--model", folder, "--input", str(source), "--text-column", "review",
+                           "--batch-size", "2")
+    assert done.returncode == 0, done.stderr.decode()
+    records = read_jsonl(done.stdout)
+    assert [(r["id"], r["review"]) for r in records] == [tuple(row) for row in rows[1:]]
+    for record, ref in zip(records, reference(texts)):
+        assert record["label"] == ref["label"] and abs(record["score"] - ref["score"]) <= 1e-5
+
+
+def test_tsv_from_stdin_reads_the_text_column_by_default(folder, reference):
+    stdin = "".join(f"{i}\t{text}\n" for i, text in [("n", "text"), *enumerate(TEXTS[:4])]).encode()
+    done = leanformers_cli("classify", "--model", folder, "--format", "tsv", stdin=stdin)
+    assert done.returncode == 0, done.stderr.decode()
+    records = read_jsonl(done.stdout)
+    assert [r["n"] for r in records] == ["0", "1", "2", "3"]
+    assert_matches(records, TEXTS[:4], reference(TEXTS[:4]))
+
+
+def test_text_column_of_jsonl_objects(folder, reference):
+    stdin = "".join(json.dumps({"body": text}) + "\n" for text in TEXTS[:3]).encode()
+    done = leanformers_cli("classify", "--model", folder, "--text-column", "body", stdin=stdin)
+    assert done.returncode == 0, done.stderr.decode()
+    for record, text, ref in zip(read_jsonl(done.stdout), TEXTS, reference(TEXTS[:3])):
+        assert record["body"] == text and record["label"] == ref["label"]
+
+
+@pytest.mark.parametrize("name, content, args, message", [
+    ("reviews.csv", "id,review\n1,fine\n", (),
+     "has no column 'text': its header names 'id', 'review'. Pass --text-column"),
+    ("reviews.csv", "id,text\n1,fine\n2,two,fields too many\n", (),
+     "line 3 of {source}: 3 fields, but the header has 2"),
+    ("reviews.tsv", "id\ttext\n1\tfine\n", ("--text-column", "body"), "has no column 'body'"),
+    ("texts.txt", "just a text\n", ("--text-column", "body"),
+     "--text-column 'body' needs CSV, TSV or JSONL input, but line 1 of {source} is plain text"),
+], ids=["missing column", "row too long", "tsv by name", "plain text"])
+def test_table_errors_name_the_problem(tmp_path, name, content, args, message):
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    done = leanformers_cli("classify", "--model", str(tmp_path / "no-model-needed"), "--input", str(source),
+                           "--output", str(out), *args)
+    assert done.returncode == 1
+    assert message.format(source=source) in done.stderr.decode()
+    assert not out.exists()  # the input was refused before any model was looked for
+    assert "Traceback" not in done.stderr.decode()

@@ -3,6 +3,8 @@
 `add_commands(subparsers)` registers both on the `leanformers` parser (cli.py); each command's
 function returns the exit code. Input is read and results are written as a stream, so a file of
 any length runs in bounded memory, and the output file appears (atomically) only when complete.
+Before the results, stderr names the model that answered; on a terminal a status line covers
+the silent seconds of loading it.
 """
 
 import contextlib
@@ -15,10 +17,19 @@ from itertools import chain, islice
 from ..utils.files import atomic_files
 
 PEEK_LINES = 1000  # lines checked before the model loads, so a bad file fails in a moment
+LOADING = "loading model …"
+TABLE_DELIMITERS = {"csv": ",", "tsv": "\t"}
+MODEL_HELP = "hub name or folder of a text classification model (default: the task's default sentiment model)"
+THREADS_HELP = ("CPU threads for the model (torch.set_num_threads; default: torch's choice, "
+                "OMP_NUM_THREADS when set, else the number of physical cores)")
 
 
-class BadLine(ValueError):
-    """An input line that is not a text or a JSON object with a string "text"."""
+class BadInput(ValueError):
+    """Input that cannot be classified; the message names the file and says what is wrong."""
+
+
+class BadLine(BadInput):
+    """An input line that is not a text, a JSON object with a string text field, or a table row."""
 
     def __init__(self, source, number, reason):
         super().__init__(f"line {number} of {source}: {reason}")
@@ -26,21 +37,31 @@ class BadLine(ValueError):
 
 def add_commands(subparsers):
     sentiment = subparsers.add_parser(
-        "sentiment", help="classify the sentiment of texts given as arguments",
-        description="Print one JSON result per text: the default sentiment model unless --model is given.")
-    sentiment.add_argument("texts", nargs="+", metavar="TEXT", help="a text to classify (quote it)")
-    sentiment.add_argument("--model", default=None, help="hub name or folder (default: the task's default model)")
+        "sentiment", help="classify the sentiment of texts given as arguments (or on stdin)",
+        description="Print one JSON result per text: the default sentiment model unless --model is given. "
+                    "A single - reads the texts from stdin instead, one per line (blank lines skipped).")
+    sentiment.add_argument("texts", nargs="+", metavar="TEXT", help="a text to classify (quote it), or - for stdin")
+    sentiment.add_argument("--model", default=None, help=MODEL_HELP)
+    sentiment.add_argument("--threads", type=_positive_int, default=None, metavar="N", help=THREADS_HELP)
     sentiment.set_defaults(func=run_sentiment)
 
     classify = subparsers.add_parser(
-        "classify", help="classify a file of texts (one per line, or JSONL with a \"text\" field)",
-        description="Read one text per line, or JSON objects with a \"text\" (and optional \"text_pair\") field, "
-                    "and write one JSON object per input line, in input order: the input's fields plus "
-                    "\"label\" and \"score\" (or \"labels\" with --top-k). Blank lines are skipped.")
-    classify.add_argument("--model", required=True, help="hub name or folder of a text classification model")
+        "classify", help="classify a file of texts (one per line, JSONL, CSV or TSV)",
+        description="Read one text per line, JSON objects with a \"text\" (and optional \"text_pair\") field, "
+                    "or CSV/TSV rows under a header (a \"text_pair\" column pairs too), and write one JSON object "
+                    "per input line or row, in input order: the input's fields plus \"label\" and \"score\" "
+                    "(or \"labels\" with --top-k). "
+                    "Blank lines are skipped.")
+    classify.add_argument("--model", default=None, help=MODEL_HELP)
     classify.add_argument("--input", default="-", metavar="FILE", help="input file, or - for stdin (default)")
     classify.add_argument("--output", default=None, metavar="FILE", help="output JSONL file (default: stdout)")
-    classify.add_argument("--batch-size", type=_positive_int, default=None, metavar="N")
+    classify.add_argument("--format", choices=("auto", "text", "jsonl", "csv", "tsv"), default="auto",
+                          help="input format (default: auto: csv or tsv by a .csv or .tsv file name, else jsonl "
+                               "when the first non-blank line is a JSON object, else text)")
+    classify.add_argument("--text-column", default=None, metavar="NAME",
+                          help="the CSV/TSV column (by its header) or JSONL field holding the texts (default: text)")
+    classify.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+                          help="most texts in a batch (default: 256 on a GPU, 32 on the CPU)")
     classify.add_argument("--num-workers", type=_non_negative_int, default=None, metavar="N",
                           help="tokenizer workers running while the model runs, 0 for none "
                                "(default: one worker thread on a GPU, none on the CPU)")
@@ -48,36 +69,44 @@ def add_commands(subparsers):
                           help="most padded tokens in a batch (default: 16384 on a GPU, no limit on the CPU)")
     classify.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
                           help="write the K best labels of each text, sorted by score")
+    classify.add_argument("--threads", type=_positive_int, default=None, metavar="N", help=THREADS_HELP)
     classify.set_defaults(func=run_classify)
 
 
 def run_sentiment(args):
-    from leanformers.pipelines import pipeline
-
-    classifier = pipeline("sentiment-analysis", model=args.model)
-    for text, result in zip(args.texts, classifier(args.texts)):
+    try:
+        texts = args.texts
+        if "-" in texts:
+            if texts != ["-"]:
+                raise BadInput("- (read the texts from stdin) must be the only TEXT; quote the texts or pipe "
+                               "them all in")
+            texts = [record["text"] for record in _read_records(sys.stdin.buffer, "stdin", "text")]
+    except BadInput as err:
+        print(f"leanformers sentiment: error: {err}", file=sys.stderr)
+        return 1
+    classifier = _load_pipeline("sentiment-analysis", args)
+    for text, result in zip(texts, classifier(texts)):
         print(json.dumps({"text": text, **result}, ensure_ascii=False))
     return 0
 
 
 def run_classify(args):
-    from leanformers.pipelines import pipeline
-
     source = "stdin" if args.input == "-" else args.input
     if args.input != "-" and not os.path.isfile(args.input):
         print(f"leanformers classify: error: --input {args.input!r} is not a file.", file=sys.stderr)
         return 1
     call_kwargs = {} if args.top_k is None else {"top_k": args.top_k}
+    column = args.text_column or "text"
     stream = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
     try:
         with stream:
-            records = _read_records(stream, source)
+            records = _read_records(stream, source, _input_format(args), args.text_column)
             head = list(islice(records, PEEK_LINES))  # a bad line near the top fails before the model loads
-            classifier = pipeline("text-classification", model=args.model, batch_size=args.batch_size,
-                                  num_workers=args.num_workers, max_batch_tokens=args.max_batch_tokens)
+            classifier = _load_pipeline("text-classification", args, batch_size=args.batch_size,
+                                        num_workers=args.num_workers, max_batch_tokens=args.max_batch_tokens)
             with _output(args.output) as out:
                 pending = deque()  # records read but not yet answered; bounded by the pipeline's windows
-                results = classifier(_inputs(chain(head, records), pending), **call_kwargs)
+                results = classifier(_inputs(chain(head, records), pending, column), **call_kwargs)
                 for result in _progress(results):
                     record = pending.popleft()
                     if args.top_k is None:
@@ -85,39 +114,104 @@ def run_classify(args):
                     else:
                         record["labels"] = result
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    except BadLine as err:
+    except BadInput as err:
         print(f"leanformers classify: error: {err}", file=sys.stderr)
         return 1
     return 0
 
 
-def _read_records(stream, source):
-    """Yield a dict per non-blank line: {"text": line}, or the line's JSON object in JSONL files.
+def _load_pipeline(task, args, **kwargs):
+    """The pipeline for `task` with --model and --threads; says on stderr which model answered."""
+    from leanformers.embedded import EMBEDDED_NAME
+    from leanformers.pipelines import pipeline
 
-    The first non-blank line decides: a JSON object makes the file JSONL, and then every line must
-    be one; otherwise every line is a text.
-    """
-    jsonl = None
-    for number, raw in enumerate(stream, start=1):
-        try:
-            line = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as err:
-            raise BadLine(source, number, f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    status = sys.stderr.isatty()  # a status line only where a person watches; captured output stays clean
+    if status:
+        sys.stderr.write(LOADING + "\r")  # at column 0, so what loading prints (warnings, bars) overwrites it
+        sys.stderr.flush()
+    try:
+        classifier = pipeline(task, model=args.model, **kwargs)
+    finally:
+        if status:
+            sys.stderr.write("\r\033[K")  # erase the line, whatever of the status is left on it
+    name = classifier.model.name_or_path
+    fallback = name == EMBEDDED_NAME and args.model != EMBEDDED_NAME
+    print(f"model: {name}{' (offline fallback)' if fallback else ''}", file=sys.stderr, flush=True)
+    return classifier
+
+
+def _input_format(args):
+    if args.format == "auto" and args.input != "-":
+        extension = os.path.splitext(args.input)[1].lower()
+        return {".csv": "csv", ".tsv": "tsv"}.get(extension, "auto")
+    return args.format
+
+
+def _read_records(stream, source, fmt, column=None):
+    """Yield a dict per non-blank line (or table row): {"text": line}, a JSONL line's object, or a CSV/TSV row
+    keyed by its header. Format "auto": the first non-blank line decides, a JSON object makes the input JSONL
+    (and then every line must be one); otherwise every line is a text. `column` names the text field."""
+    if fmt in TABLE_DELIMITERS:
+        yield from _table_records(_lines(stream, source), source, fmt, column or "text")
+        return
+    jsonl = {"jsonl": True, "text": False}.get(fmt)
+    numbered = enumerate(_lines(stream, source), start=1)
+    for number, line in ((n, line.rstrip("\r\n")) for n, line in numbered):
         if not line.strip():
             continue
         if jsonl is None:
             jsonl = line.lstrip().startswith("{") and isinstance(_json_or_none(line), dict)
-        yield _json_record(line, source, number) if jsonl else {"text": line}
+        if not jsonl and column is not None:
+            raise BadInput(f"--text-column {column!r} needs CSV, TSV or JSONL input, but line {number} of "
+                           f"{source} is plain text; pass --format csv, tsv or jsonl if the input is one")
+        yield _json_record(line, source, number, column or "text") if jsonl else {"text": line}
 
 
-def _json_record(line, source, number):
+def _lines(stream, source):
+    """The stream's lines, decoded, line endings kept (the csv module needs them)."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise BadLine(source, number, f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
+
+
+def _table_records(lines, source, fmt, column):
+    import csv
+
+    rows = csv.reader(lines, delimiter=TABLE_DELIMITERS[fmt])
+    try:
+        header = next(rows, None)
+        if header is None:
+            return
+        header[0] = header[0].removeprefix("\ufeff")  # spreadsheets save UTF-8 with a byte order mark
+        if column not in header:
+            raise BadInput(f"{source} has no column {column!r}: its header names {', '.join(map(repr, header))}. "
+                           "Pass --text-column with the column that holds the texts.")
+        for row in rows:
+            if not row:
+                continue  # a blank line
+            if len(row) != len(header):
+                raise BadLine(source, rows.line_num, f"{len(row)} fields, but the header has {len(header)}; "
+                                                     "quote fields that contain the delimiter")
+            yield dict(zip(header, row))
+    except csv.Error as err:
+        raise BadLine(source, rows.line_num, f"not valid {fmt.upper()} ({err})") from None
+
+
+def _json_record(line, source, number, column):
     try:
         record = json.loads(line)
     except json.JSONDecodeError as err:
         raise BadLine(source, number, f"not valid JSON ({err.msg} at column {err.colno}); "
                                       "in a JSONL file every line must be a JSON object") from None
-    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-        raise BadLine(source, number, 'expected a JSON object with a string "text" field, e.g. {"text": "I love it"}')
+    if not isinstance(record, dict) or not isinstance(record.get(column), str):
+        raise BadLine(source, number, f'expected a JSON object with a string "{column}" field, '
+                                      f'e.g. {{"{column}": "I love it"}}')
     if not isinstance(record.get("text_pair", ""), str):
         raise BadLine(source, number, 'the "text_pair" field must be a string')
     return record
@@ -130,12 +224,12 @@ def _json_or_none(line):
         return None
 
 
-def _inputs(records, pending):
+def _inputs(records, pending, column):
     """The pipeline's inputs from the records, remembering each record until its result comes back."""
     for record in records:
         pending.append(record)
         pair = record.get("text_pair")
-        yield record["text"] if pair is None else {"text": record["text"], "text_pair": pair}
+        yield record[column] if pair is None else {"text": record[column], "text_pair": pair}
 
 
 def _progress(results):
