@@ -205,6 +205,14 @@ def config_class_for(model_type, source):
     return getattr(import_module(arch.module), arch.config)
 
 
+def embedded_model(name_or_path):
+    """The module of the model shipped inside leanformers (leanformers.embedded) when `name_or_path` is its name,
+    else None: the hook every Auto class asks first. Imported by name because it builds on the models, which sit
+    above this file; it imports nothing heavy until asked to load."""
+    embedded = import_module("leanformers.embedded")
+    return embedded if embedded.is_embedded_name(name_or_path) else None
+
+
 class AutoConfig:
     """Picks the config class from the "model_type" key of config.json."""
 
@@ -217,6 +225,8 @@ class AutoConfig:
 
     @staticmethod
     def from_pretrained(name_or_path, **kwargs):
+        if embedded := embedded_model(name_or_path):
+            return embedded.auto_config(**kwargs)
         hub_kwargs = pop_hub_kwargs(kwargs)
         path = resolve_file(name_or_path, CONFIG_NAME, **hub_kwargs)
         config_dict = _read_json(path)

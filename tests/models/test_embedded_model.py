@@ -1,8 +1,13 @@
-"""The embedded sentiment model: loads offline from the shipped adapter and the installed base package, answers
-clear sentences, is what pipeline() falls back to (with a warning naming it) and selects by name."""
+"""The embedded sentiment model: loads offline from the shipped adapter and the installed base package (its files
+verified by sha256), answers clear sentences, is what pipeline() falls back to (with a warning naming it) and
+selects by name, and is what the Auto classes load by that name."""
 
+import doctest
+import hashlib
+import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +16,11 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from leanformers import pipeline
-from leanformers.embedded import EMBEDDED_DIR, EMBEDDED_NAME, INSTALL_COMMAND, base_model_dir, load_embedded
+from leanformers import (AutoConfig, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer,
+                         pipeline)
+from leanformers.embedded import (BASE_SHA256, EMBEDDED_DIR, EMBEDDED_NAME, ID2LABEL, INSTALL_COMMAND,
+                                  REINSTALL_COMMAND, EmbeddedModelUnavailable, base_model_dir, load_embedded,
+                                  verify_base_files)
 from leanformers.lora import LoraLinear, load_lora
 from leanformers.models.bert import BertForSequenceClassification
 from support.tiny_models import captured
@@ -99,3 +107,75 @@ def test_main_job_command_offline(hf_home):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["label"] == "POSITIVE"
     assert EMBEDDED_NAME in done.stderr  # the fallback warning
+
+
+def test_auto_classes_load_it_by_name_as_the_pipeline_uses_it(classifier):
+    """The quicktour's "under the hood" half, offline: the Auto classes give the pipeline's tokenizer, config and
+    model, and the softmax of the model's logits is the pipeline's scores."""
+    tokenizer = AutoTokenizer.from_pretrained(EMBEDDED_NAME)
+    model = AutoModelForSequenceClassification.from_pretrained(EMBEDDED_NAME)
+    config = AutoConfig.from_pretrained(EMBEDDED_NAME)
+    texts = [QUICKTOUR] + POSITIVE + NEGATIVE
+    assert tokenizer(texts)["input_ids"] == classifier.tokenizer(texts)["input_ids"]
+    assert config.to_dict() == model.config.to_dict() == classifier.model.config.to_dict()
+    assert model.name_or_path == config.name_or_path == tokenizer.name_or_path == EMBEDDED_NAME
+    with torch.no_grad():
+        scores = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits.softmax(-1)
+    pipeline_scores = [{r["label"]: r["score"] for r in result} for result in classifier(texts, top_k=None)]
+    torch.testing.assert_close(scores, torch.tensor([[s["NEGATIVE"], s["POSITIVE"]] for s in pipeline_scores]),
+                               rtol=0, atol=1e-6)
+
+
+def test_auto_classes_name_what_the_embedded_model_lacks():
+    with pytest.raises(ValueError, match="AutoModelForMaskedLM: .*sequence classifier only.*"
+                                         "AutoModelForSequenceClassification"):
+        AutoModelForMaskedLM.from_pretrained(EMBEDDED_NAME)
+    with pytest.raises(TypeError, match="takes only `dtype` and hub arguments, not num_labels"):
+        AutoModelForSequenceClassification.from_pretrained(EMBEDDED_NAME, num_labels=3)
+    half = AutoModelForSequenceClassification.from_pretrained(EMBEDDED_NAME, dtype="float16", revision="main")
+    assert half.dtype == torch.float16 and half.config.dtype == "float16"  # hub arguments are ignored: nothing is downloaded
+
+
+def test_a_folder_of_that_name_wins_over_the_embedded_model(tmp_path, monkeypatch):
+    folder = tmp_path / EMBEDDED_NAME
+    folder.mkdir(parents=True)
+    labels = {"0": "a", "1": "b", "2": "c"}
+    (folder / "config.json").write_text(json.dumps({"model_type": "bert", "id2label": labels}))
+    monkeypatch.chdir(tmp_path)
+    assert AutoConfig.from_pretrained(EMBEDDED_NAME).id2label == {0: "a", 1: "b", 2: "c"}
+
+
+@pytest.mark.parametrize("changed", list(BASE_SHA256))
+def test_a_changed_base_file_is_refused_naming_it(tmp_path, monkeypatch, changed):
+    copy = tmp_path / "model"
+    shutil.copytree(base_model_dir(), copy, ignore=shutil.ignore_patterns("1_Pooling"))
+    monkeypatch.setattr("leanformers.embedded.installed_base_dir", lambda: copy)
+    assert AutoConfig.from_pretrained(EMBEDDED_NAME).id2label == ID2LABEL  # an exact copy is accepted
+    verify_base_files.cache_clear()  # the copy was verified once; it is about to change
+    data = bytearray((copy / changed).read_bytes())
+    data[len(data) // 2] ^= 1
+    (copy / changed).write_bytes(bytes(data))
+    found = hashlib.sha256(data).hexdigest()
+    with pytest.raises(EmbeddedModelUnavailable) as caught:
+        AutoTokenizer.from_pretrained(EMBEDDED_NAME)
+    message = str(caught.value)
+    assert str(copy / changed) in message and f"expected {BASE_SHA256[changed]}" in message
+    assert f"sha256 is {found}" in message and REINSTALL_COMMAND in message
+
+
+def test_base_files_are_hashed_once_per_process(monkeypatch):
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open",
+                        lambda path, *args, **kwargs: opened.append(Path(path).name) or real_open(path, *args, **kwargs))
+    verify_base_files.cache_clear()
+    base_model_dir()
+    base_model_dir()
+    assert sorted(opened) == sorted(BASE_SHA256)
+
+
+@pytest.mark.parametrize("module", ["leanformers.pipelines", "leanformers.models.auto",
+                                    "leanformers.tokenization.auto"])
+def test_docstring_examples_run(module):
+    results = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert results.attempted > 0 and results.failed == 0

@@ -35,6 +35,7 @@ class PreTrainedModel(nn.Module):
     def __init__(self, config):
         super().__init__()
         self.config = config
+        self.name_or_path = config.name_or_path  # what from_pretrained loaded, as transformers names it
 
     @property
     def base_model(self):
@@ -110,7 +111,7 @@ class PreTrainedModel(nn.Module):
         if config is None or isinstance(config, (str, os.PathLike)):  # a folder (or hub name) holding config.json
             config_path = path if config is None else config
             config = cls.config_class.from_json_file(resolve_file(config_path, CONFIG_NAME, **hub_kwargs))
-            config.name_or_path = str(config_path)
+        config.name_or_path = str(path)  # the model's name or folder, also when the config came from elsewhere
         # keyword arguments naming a config attribute override it (num_labels=10, output_attentions=True, ...)
         model_kwargs = {}
         for key, value in kwargs.items():

@@ -6,7 +6,7 @@ Each Auto class names the head it loads (a key of manifest.HEADS); the class com
 
 from importlib import import_module
 
-from ..configuration import AutoConfig, PretrainedConfig
+from ..configuration import AutoConfig, PretrainedConfig, embedded_model
 from ..hub import pop_hub_kwargs
 from ..manifest import architecture, architectures
 
@@ -38,6 +38,21 @@ class _AutoModel:
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
+        """The model with this class's head for the checkpoint `pretrained_model_name_or_path` (a hub name, a
+        folder, or "leanformers/embedded-sentiment", the offline sentiment model shipped with leanformers). The
+        class comes from config.json's model_type; `config=`, `dtype=`, hub arguments (`revision`, `token`,
+        `cache_dir`, `local_files_only`, `force_download`) and config attributes (`num_labels=3`, ...) pass on
+        to the class's from_pretrained.
+
+        >>> from leanformers import AutoModelForSequenceClassification, AutoTokenizer
+        >>> tokenizer = AutoTokenizer.from_pretrained("leanformers/embedded-sentiment")
+        >>> model = AutoModelForSequenceClassification.from_pretrained("leanformers/embedded-sentiment")
+        >>> logits = model(**tokenizer("What a delightful story.", return_tensors="pt")).logits
+        >>> model.config.id2label[int(logits.argmax())]
+        'POSITIVE'
+        """
+        if embedded := embedded_model(pretrained_model_name_or_path):
+            return embedded.auto_model(cls.__name__, cls.head, *model_args, **kwargs)
         config = kwargs.pop("config", None)
         if not isinstance(config, PretrainedConfig):
             hub_kwargs = pop_hub_kwargs(kwargs)

@@ -8,6 +8,7 @@ load when a pipeline is built.
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -15,6 +16,16 @@ from ..embedded import EMBEDDED_NAME
 from ..manifest import MANIFEST, architecture
 
 logger = logging.getLogger(__name__)
+FALLBACK_SWITCH = "LEANFORMERS_OFFLINE_FALLBACK"  # "0" (or false, no, off): no embedded stand-in
+
+
+class OfflineFallbackWarning(UserWarning):
+    """The default model could not be had and the embedded offline model answers instead; raised once per process
+    through `warnings`, so that a logging level does not hide it. Filter it with
+    warnings.filterwarnings("ignore", category=OfflineFallbackWarning)."""
+
+
+_fallback_warned = False  # OfflineFallbackWarning was raised in this process
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,11 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
     """Build the pipeline of `task`, loading `model` and `tokenizer` when they are names or folders.
 
     `model`/`tokenizer`: a hub name, a folder, or an object already loaded. Without `model`, the
-    task's default model is loaded (with a warning). `device`: "cpu", "cuda", "cuda:1", an index or
+    task's default model is loaded (with a warning). When that default cannot be had (offline, nothing
+    cached), text classification falls back to the embedded offline model "leanformers/embedded-sentiment"
+    (shipped with leanformers; its scores differ from the default's): the log says so, an
+    OfflineFallbackWarning says so once per process, and `pipe.model.name_or_path` names it;
+    LEANFORMERS_OFFLINE_FALLBACK=0 raises the error instead. `device`: "cpu", "cuda", "cuda:1", an index or
     a torch.device (default: the first GPU when there is one, as transformers). `dtype`: "auto"
     (the checkpoint's), a torch dtype or its name. `quantize="int8"`: int8 Linear layers
     (leanformers.quantization; CPU only; faster, scores move slightly). Hub arguments (`revision`,
@@ -85,6 +100,15 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
     defaults: `top_k`, `function_to_apply`, and tokenizer arguments such as `truncation`; for text
     classification also `num_workers` (tokenizer workers running beside the model: one thread by
     default on CUDA) and `max_batch_tokens` (padded tokens per batch), see TextClassificationPipeline.
+
+    >>> from leanformers import pipeline
+    >>> classifier = pipeline("sentiment-analysis", model="leanformers/embedded-sentiment")
+    >>> classifier("We are very happy to show you the 🤗 Transformers library.")
+    [{'label': 'POSITIVE', 'score': 0.98...}]
+    >>> classifier.model.name_or_path
+    'leanformers/embedded-sentiment'
+
+    Tasks (`supported_tasks()`), with the model each loads when none is given:
     """
     model_kwargs = dict(model_kwargs or {})
     hub_kwargs = {key: kwargs.pop(key) for key in HUB_ARGS if key in kwargs}
@@ -109,9 +133,6 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
         tokenizer = os.fspath(tokenizer)
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
-    if isinstance(model, str) and model == EMBEDDED_NAME:  # shipped inside leanformers, not on the hub
-        model, embedded_tokenizer = _load_embedded(dtype)
-        tokenizer = embedded_tokenizer if tokenizer is None else tokenizer
     if task is None:
         task = _infer_task(model, config, hub_kwargs)
     task, spec = check_task(task)
@@ -147,6 +168,17 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
     pipeline_class = getattr(import_module(module_name), class_name)
     return pipeline_class(model=model, tokenizer=tokenizer, task=task, device=device,
                           batch_size=batch_size, quantize=quantize, **kwargs)
+
+
+def _task_lines():
+    """One docstring line per task and alias, from TASKS, so the list in help(pipeline) is the table's."""
+    aliases = {name: [a for a, task in TASK_ALIASES.items() if task == name] for name in TASKS}
+    return "".join(f"    - {name}{' (also ' + ', '.join(aliases[name]) + ')' if aliases[name] else ''}: "
+                   f"{spec.default_model}\n" for name, spec in TASKS.items())
+
+
+if pipeline.__doc__:  # None under python -OO
+    pipeline.__doc__ = pipeline.__doc__.rstrip() + "\n" + _task_lines()
 
 
 def _load_model(spec, name, config, dtype, hub_kwargs, model_kwargs):
@@ -190,31 +222,38 @@ def _infer_task(model, config, hub_kwargs):
     )
 
 
-def _load_embedded(dtype):
-    return import_module("leanformers.embedded").load_embedded(dtype=None if dtype == "auto" else _torch_dtype(dtype))
-
-
 def _embedded_fallback(spec, revision, dtype, err):
-    """(model, tokenizer) of the embedded model standing in for an unreachable default model."""
+    """(model, tokenizer) of the embedded model standing in for an unreachable default model, said in the log and
+    once per process as an OfflineFallbackWarning."""
+    global _fallback_warned
     if not spec.offline_fallback:
         raise _default_model_unavailable(spec, revision, err, "none exists for this task") from err
+    if os.environ.get(FALLBACK_SWITCH, "").strip().lower() in ("0", "false", "no", "off"):
+        raise _default_model_unavailable(spec, revision, err, f"the fallback to it is switched off by "
+                                         f"{FALLBACK_SWITCH}={os.environ[FALLBACK_SWITCH]}") from err
     try:
-        model, tokenizer = _load_embedded(dtype)
+        model, tokenizer = import_module("leanformers.embedded").load_embedded(
+            dtype=None if dtype == "auto" else _torch_dtype(dtype))
     except OSError as embedded_err:
         raise _default_model_unavailable(spec, revision, err, embedded_err) from err
-    logger.warning(
+    message = (
         f"The default model {spec.default_model} (revision {revision}) could not be loaded ({err}); using the "
         f"embedded offline model {EMBEDDED_NAME} instead (all-MiniLM-L6-v2 fine-tuned on SST-2; its scores "
-        f"differ from the default model's). Pass model=\"{EMBEDDED_NAME}\" to choose it without this warning."
+        f"differ from the default model's). Pass model=\"{EMBEDDED_NAME}\" to choose it without this warning, "
+        f"or set {FALLBACK_SWITCH}=0 to get the error instead."
     )
+    logger.warning(message)
+    if not _fallback_warned:
+        _fallback_warned = True
+        warnings.warn(message, OfflineFallbackWarning, stacklevel=3)  # points at the user's pipeline() call
     return model, tokenizer
 
 
-def _default_model_unavailable(spec, revision, err, embedded_err):
+def _default_model_unavailable(spec, revision, err, embedded_reason):
     return OSError(
         f"No model was given and the default model {spec.default_model} (revision {revision}) could not be "
         f"loaded: {err}\n"
-        f"No embedded offline model is available either ({embedded_err}). Either pass `model=` the folder of a "
+        f"No embedded offline model is available either ({embedded_reason}). Either pass `model=` the folder of a "
         "saved text-classification model, or fetch the default model while online with "
         f"`leanformers download {spec.default_model} --revision {revision}` (unset HF_HUB_OFFLINE for it), "
         "after which it loads from the cache with no network."

@@ -8,6 +8,7 @@ declares the tokenizer classes its checkpoints use, the default first. Reading i
 from importlib import import_module
 
 from .. import hub
+from ..configuration import embedded_model
 from ..manifest import MANIFEST, architecture, architectures
 from ..utils.files import read_json
 
@@ -33,6 +34,18 @@ class AutoTokenizer:
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *inputs, **kwargs):
+        """The tokenizer saved with `pretrained_model_name_or_path` (a hub name, a folder, or
+        "leanformers/embedded-sentiment", the offline sentiment model shipped with leanformers), of the class
+        that tokenizer_config.json or the architecture names. Hub arguments (`revision`, `token`, `cache_dir`,
+        `local_files_only`, `force_download`) find the files; other keyword arguments go to the class.
+
+        >>> from leanformers import AutoTokenizer
+        >>> tokenizer = AutoTokenizer.from_pretrained("leanformers/embedded-sentiment")
+        >>> tokenizer("Hello world!")["input_ids"]
+        [101, 7592, 2088, 999, 102]
+        """
+        if embedded := embedded_model(pretrained_model_name_or_path):
+            return embedded.auto_tokenizer(*inputs, **kwargs)
         hub_kwargs = {k: kwargs[k] for k in hub.HUB_KWARGS if k in kwargs}
         path = pretrained_model_name_or_path
         class_name = None
