@@ -4,11 +4,18 @@ Each task's pipeline subclasses it and adds its own pre- and post-processing.
 
 Facts about the model (which inputs its forward takes, which layers stay float when quantized) are asked of
 leanformers.modeling.base, which answers for any module, a wrapper around a model included.
+
+torch is an extra (`leanformers[torch]`): this module imports it for every task's file (`from .base import torch`)
+before anything else that needs it, so that without it `pipeline(...)` fails with the error naming the extra.
 """
 
-import torch
+from collections.abc import Iterator, Mapping
 
-from ..modeling.base import forward_input_names, unquantized_modules
+from ..utils.backends import import_torch
+
+torch = import_torch("pipeline()")
+
+from ..modeling.base import forward_input_names, unquantized_modules  # noqa: E402 (needs torch: the check first)
 
 
 class ModelPipeline:
@@ -44,12 +51,28 @@ class ModelPipeline:
         return {name: tensor.to(self.device) for name, tensor in tensors.items() if self._takes(name)}
 
     def _texts(self, inputs, takes="a text or a list of texts", allow_empty=True):
-        """`inputs`, one text or a list of them, as a list; otherwise an error naming the task and what it takes."""
-        texts = [inputs] if isinstance(inputs, str) else inputs
-        if (not isinstance(texts, (list, tuple)) or not (texts or allow_empty)
-                or not all(isinstance(text, str) for text in texts)):
+        """`inputs`, one text or a sized collection of them (see `as_batch`), as a list; otherwise an error naming
+        the task and what it takes."""
+        texts = [inputs] if isinstance(inputs, str) else as_batch(inputs)
+        if texts is None or not (texts or allow_empty) or not all(isinstance(text, str) for text in texts):
             raise ValueError(f"{self.task} takes {takes}, got {describe(inputs)}.")
-        return list(texts)
+        return texts
+
+
+def as_batch(inputs):
+    """`inputs` as a list when it is a sized collection of inputs: a list, a tuple, a numpy array, a pandas Series,
+    any other object with a length and indexing. None for one input (a string, bytes, a dict) and for a stream (an
+    iterator or a generator, which a pipeline reads as it goes and answers as it goes)."""
+    if (isinstance(inputs, (str, bytes, bytearray, Mapping, Iterator))
+            or not (hasattr(inputs, "__len__") and hasattr(inputs, "__getitem__"))):
+        return None
+    try:
+        len(inputs)
+    except TypeError:  # a 0-d numpy array has the method but no length: one input
+        return None
+    # tolist(): a numpy array's or a Series' items as Python str (iterating gives numpy.str_), in their order
+    # (a Series' [i] would look up the label i, not the position)
+    return inputs.tolist() if hasattr(inputs, "tolist") else list(inputs)
 
 
 def resolve_device(device, model):

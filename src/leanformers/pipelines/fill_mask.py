@@ -9,9 +9,8 @@ token, with a warning).
 import logging
 
 import numpy as np
-import torch
 
-from .base import ModelPipeline
+from .base import ModelPipeline, torch
 
 logger = logging.getLogger(__name__)
 

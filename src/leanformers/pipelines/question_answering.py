@@ -11,9 +11,8 @@ adds the empty answer, scored by the [CLS] position of the window where it score
 """
 
 import numpy as np
-import torch
 
-from .base import ModelPipeline, describe
+from .base import ModelPipeline, describe, torch
 
 NULL_SCORE = 1000000  # any real null score is lower
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # of the encoding; the model's forward may take fewer

@@ -9,8 +9,7 @@ pipeline's defaults (num_beams=4, max_new_tokens=256) over the model's generatio
 without special tokens; with `return_tensors` each result holds the row of token ids as a tensor.
 """
 
-import torch
-
+from .base import torch
 from .text_generation import GenerationPipeline, consume_loader_seed
 
 _TEXT_PARAMS = ("return_text", "return_tensors", "clean_up_tokenization_spaces", "truncation")

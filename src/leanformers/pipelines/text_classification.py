@@ -2,23 +2,24 @@
 
 Where the time goes, and what this file does about it: inputs are tokenized a window at a time
 in one tokenizer call, sorted by length so each batch pads to nearly its own length, run under
-`torch.inference_mode`, and the results are put back in input order. Streams (generators) are
-read one window at a time, so memory stays bounded however long they are.
+`torch.inference_mode`, and the results are put back in input order. Streams (generators and other
+iterators) are read one window at a time, so memory stays bounded however long they are.
 
 With `num_workers` (one worker thread is the default on CUDA) the same windows and batches go
 through the overlapped path of overlap.py: tokenization in workers while the model runs, results
 fetched without a synchronisation per batch.
 """
 
+import inspect
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import islice
 
 import numpy as np
-import torch
 
 from . import overlap
-from .base import ModelPipeline, describe
+from .base import ModelPipeline, as_batch, describe, torch
 
 DEFAULT_BATCH_SIZE = 32
 CUDA_BATCH_SIZE = 256  # a GPU wants large batches; the token budget keeps long texts' batches small
@@ -29,13 +30,23 @@ WINDOWS_AHEAD = 1  # windows handed to the workers beyond the one the model is o
 BATCHES_IN_FLIGHT = 4  # batches launched on the device before the oldest one's scores are read
 FUNCTIONS = ("softmax", "sigmoid", "none")
 _UNSET = object()  # `top_k=None` means "every label", so absence needs its own marker
+RUN_PARAMS = ("batch_size", "num_workers", "max_batch_tokens")
+POST_PARAMS = ("top_k", "function_to_apply")
+# the tokenizer's own parameters that the pipeline fills in itself
+_TOKENIZER_INPUTS = {"text", "text_pair", "text_target", "text_pair_target"}
+# transformers 5 dropped return_all_scores: a keyword it no longer knows, which its tokenizer ignores
+RETURN_ALL_SCORES_HINT = (
+    "return_all_scores is deprecated and ignored, as in transformers 5, which removed it; "
+    "pass top_k=None for the score of every label (or leave both out for the best label only)."
+)
 
 
 class TextClassificationPipeline(ModelPipeline):
     """Classify texts or text pairs with a sequence classification model.
 
-    `pipe("text")` -> `[{'label', 'score'}]`; `pipe(["a", "b"])` -> one dict per text;
-    `pipe({"text": a, "text_pair": b})` -> one dict; a generator -> an iterator of results.
+    `pipe("text")` -> `[{'label', 'score'}]`; `pipe(["a", "b"])` -> a list, one dict per text, and so
+    for a tuple, a numpy array of strings, a pandas Series or any other sized sequence;
+    `pipe({"text": a, "text_pair": b})` -> one dict; a generator or other iterator -> an iterator of results.
     With `top_k` (an int, or None for every label) each result is a list sorted by score.
 
     `num_workers`: 0 runs everything in the calling thread; N >= 1 tokenizes in N workers (a thread
@@ -56,6 +67,7 @@ class TextClassificationPipeline(ModelPipeline):
         super().__init__(model, tokenizer, task, device=device, batch_size=batch_size, quantize=quantize)
         self.num_workers = num_workers
         self.max_batch_tokens = max_batch_tokens
+        self._tokenizer_params = _call_parameters(tokenizer)
         self._defaults = self._split_params(**kwargs)  # the call defaults, split into postprocessing and tokenizer ones
         self._model_max_length = _model_max_length(self.model.config, tokenizer)
         if self._run_settings(None, None, None).num_workers > 1:
@@ -73,12 +85,13 @@ class TextClassificationPipeline(ModelPipeline):
             result = next(self._stream([inputs], replace(run, num_workers=0), tokenizer_kwargs, post))
             # transformers wraps a lone string's result in a list, unless the call itself set top_k
             return [result] if isinstance(inputs, str) and "top_k" not in kwargs else result
-        if isinstance(inputs, (list, tuple)):
-            return list(self._stream(inputs, run, tokenizer_kwargs, post))
+        batch = as_batch(inputs)
+        if batch is not None:
+            return list(self._stream(batch, run, tokenizer_kwargs, post))
         if isinstance(inputs, Iterable) and not isinstance(inputs, (bytes, bytearray)):
             return self._stream(inputs, run, tokenizer_kwargs, post)
         raise ValueError(
-            f"inputs must be a string, a dict {{'text': ..., 'text_pair': ...}}, or a list or iterable of "
+            f"inputs must be a string, a dict {{'text': ..., 'text_pair': ...}}, or a list, sequence or iterable of "
             f"them; got {describe(inputs)}."
         )
 
@@ -92,8 +105,18 @@ class TextClassificationPipeline(ModelPipeline):
             num_workers=_first(num_workers, self.num_workers, 1 if cuda else 0),
             max_batch_tokens=_first(max_batch_tokens, self.max_batch_tokens, CUDA_MAX_BATCH_TOKENS if cuda else None))
 
-    def _split_params(self, function_to_apply=None, top_k=_UNSET, **tokenizer_kwargs):
-        """Keyword arguments -> postprocessing options and tokenizer arguments (all the others)."""
+    def _split_params(self, function_to_apply=None, top_k=_UNSET, return_all_scores=_UNSET, **tokenizer_kwargs):
+        """Keyword arguments -> postprocessing options and tokenizer arguments (all the others, which must be
+        the tokenizer's)."""
+        if return_all_scores is not _UNSET:
+            warnings.warn(RETURN_ALL_SCORES_HINT, FutureWarning, stacklevel=3)  # the caller of __call__/__init__
+        unknown = sorted(set(tokenizer_kwargs) - self._tokenizer_params) if self._tokenizer_params is not None else []
+        if unknown:
+            raise TypeError(
+                f"The {self.task} pipeline got unknown keyword arguments {unknown}; it takes "
+                f"{', '.join(RUN_PARAMS + POST_PARAMS)} and the tokenizer's arguments "
+                f"({', '.join(sorted(self._tokenizer_params))})."
+            )
         post = {}
         if top_k is not _UNSET:
             if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool)):
@@ -313,6 +336,16 @@ def _text_and_pair(item, where):
         f"{where} is {describe(item)}: each input must be a string or a dict "
         "{'text': ..., 'text_pair': ...} (send text pairs as dicts, not lists)."
     )
+
+
+def _call_parameters(tokenizer):
+    """The keyword arguments a tokenizer call takes beyond its texts; None when they cannot be known."""
+    try:
+        parameters = inspect.signature(tokenizer.__call__).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a C callable): let the tokenizer judge
+        return None
+    names = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - _TOKENIZER_INPUTS
+    return names or None  # only **kwargs: let the tokenizer judge
 
 
 def _model_max_length(config, tokenizer):

@@ -6,9 +6,7 @@ temperature 0.7) apply only where neither the call nor the model's generation_co
 so the same call and seed give the same text as transformers.
 """
 
-import torch
-
-from .base import ModelPipeline
+from .base import ModelPipeline, torch
 
 # settings that are the pipeline's, not generate()'s
 _TEXT_PARAMS = ("return_full_text", "return_tensors", "return_text", "clean_up_tokenization_spaces", "prefix",

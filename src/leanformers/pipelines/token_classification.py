@@ -8,9 +8,8 @@ overlapping windows whose entities are merged; `offset_mapping` overrides the to
 """
 
 import numpy as np
-import torch
 
-from .base import ModelPipeline
+from .base import ModelPipeline, torch
 
 STRATEGIES = ("none", "simple", "first", "average", "max")
 
