@@ -3,8 +3,14 @@
 Public names are resolved lazily (PEP 562): `import leanformers` loads nothing
 heavy, and `from leanformers import BertTokenizer` loads only the tokenizer
 modules. torch is imported by the modules that need it, when they are first used.
+
+A name whose optional backend (torch, TensorFlow) is not installed is a placeholder class instead, as
+transformers' dummy objects are: help(), pydoc, `from leanformers import *` and inspect.getmembers work,
+and using it (calling it, from_pretrained, any attribute) raises an ImportError saying what to install.
 """
 
+import importlib.util
+import sys
 from importlib import import_module
 
 __version__ = "0.1.0"
@@ -41,6 +47,21 @@ _CORE_NAMES = {
     "Text2TextGenerationPipeline": "leanformers.pipelines.text2text_generation",
     "SummarizationPipeline": "leanformers.pipelines.text2text_generation",
 }
+# public names that are modules: `leanformers.logging.set_verbosity_error()`, as in transformers
+_SUBMODULES = {"logging": "leanformers.logging"}
+
+# the optional packages a public name needs, by the start of the name of the module defining it (the manifest
+# puts every architecture's configs and models in leanformers.models, its TF twins in leanformers.tf).
+# "leanformers.pipelines." takes the task modules, not the package: pipeline() names the extra when it is called.
+_BACKENDS = {
+    "leanformers.tf": ("torch", "tensorflow"),
+    "leanformers.models": ("torch",),
+    "leanformers.modeling": ("torch",),
+    "leanformers.generation": ("torch",),
+    "leanformers.pipelines.": ("torch",),
+}
+# backend -> (what the error calls it, the extra of leanformers that installs it, the package on its own)
+_EXTRAS = {"torch": ("PyTorch", "torch", "torch"), "tensorflow": ("TensorFlow", "tf", "tensorflow-cpu")}
 
 
 def _public_names():
@@ -48,10 +69,44 @@ def _public_names():
     from .manifest import architectures
 
     names = {name: f"{module}:{name}" for name, module in _CORE_NAMES.items()}
+    names.update(_SUBMODULES)
     for arch in architectures():
         for name, where in arch.public_names().items():
             names.setdefault(name, where)
     return names
+
+
+def _installed(package):
+    """Whether `package` can be imported, found without importing it (TensorFlow takes seconds)."""
+    return sys.modules.get(package) is not None or importlib.util.find_spec(package) is not None
+
+
+def _missing_backends(module):
+    needed = next((backends for start, backends in _BACKENDS.items() if module.startswith(start)), ())
+    return [backend for backend in needed if not _installed(backend)]
+
+
+class _Placeholder(type):
+    """The type of the stand-in for a public class whose backend is missing: the class can be named, documented
+    and subclassed, but calling it or reading a public attribute (from_pretrained, ...) raises the ImportError."""
+
+    def __call__(cls, *args, **kwargs):
+        raise ImportError(cls._missing)
+
+    def __getattr__(cls, attribute):
+        if attribute.startswith("_"):  # what help(), pydoc and copy look for on every class
+            raise AttributeError(attribute)
+        raise ImportError(cls._missing)
+
+
+def _placeholder(name, missing):
+    what, extras, packages = zip(*(_EXTRAS[backend] for backend in missing))
+    one = len(missing) == 1
+    message = (f"{name} needs {' and '.join(what)}, which {'is' if one else 'are'} not installed. Install "
+               f"{'it' if one else 'them'} with: pip install 'leanformers[{','.join(extras)}]' (or: pip install "
+               f"{' '.join(packages)}).")
+    return _Placeholder(name, (), {"__module__": __name__, "__doc__": f"Not available: {message}",
+                                   "_missing": message})
 
 
 def __getattr__(name):
@@ -62,7 +117,10 @@ def __getattr__(name):
     if where is None:
         raise AttributeError(f"module 'leanformers' has no attribute {name!r}")
     module, _, attribute = where.partition(":")
-    value = getattr(import_module(module), attribute)
+    if missing := _missing_backends(module):
+        value = _placeholder(name, missing)
+    else:
+        value = getattr(import_module(module), attribute) if attribute else import_module(module)
     globals()[name] = value  # later look-ups skip this function
     return value
 
