@@ -26,7 +26,16 @@ PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_class
 
 @dataclass(init=False)
 class PretrainedConfig:
-    """Fields shared by every model. Keys of config.json that no field declares are kept as attributes."""
+    """Fields shared by every model. Keys of config.json that no field declares are kept as attributes.
+
+    >>> import tempfile
+    >>> from leanformers import BertConfig
+    >>> folder = tempfile.mkdtemp()
+    >>> BertConfig(num_labels=3, hidden_dropout_prob=0.2).save_pretrained(folder)   # writes config.json
+    >>> config = BertConfig.from_pretrained(folder)
+    >>> config.num_labels, config.hidden_dropout_prob
+    (3, 0.2)
+    """
 
     model_type: typing.ClassVar[str] = ""
     attribute_map: typing.ClassVar[dict] = {}  # alias -> field, e.g. DistilBERT's hidden_size -> dim
@@ -225,6 +234,13 @@ class AutoConfig:
 
     @staticmethod
     def from_pretrained(name_or_path, **kwargs):
+        """The config of a folder or Hub name, of the class its "model_type" names; keyword arguments override it.
+
+        >>> from leanformers import AutoConfig
+        >>> config = AutoConfig.from_pretrained("leanformers/embedded-sentiment", output_hidden_states=True)
+        >>> type(config).__name__, config.id2label, config.output_hidden_states
+        ('BertConfig', {0: 'NEGATIVE', 1: 'POSITIVE'}, True)
+        """
         if embedded := embedded_model(name_or_path):
             return embedded.auto_config(**kwargs)
         hub_kwargs = pop_hub_kwargs(kwargs)

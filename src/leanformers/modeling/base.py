@@ -25,6 +25,18 @@ WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
 
 
 class PreTrainedModel(nn.Module):
+    """The base of every torch model: built from its config, saved and loaded as transformers does.
+
+    >>> import tempfile
+    >>> from leanformers import BertConfig, BertForSequenceClassification
+    >>> config = BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37)
+    >>> model = BertForSequenceClassification(config)   # random weights; from_pretrained gives trained ones
+    >>> folder = tempfile.mkdtemp()
+    >>> model.save_pretrained(folder)
+    >>> BertForSequenceClassification.from_pretrained(folder).config.num_labels
+    2
+    """
+
     config_class = None
     base_model_prefix = ""  # attribute holding the bare model inside a model with a head
     # tied parameter -> the parameter it shares storage with; the tied one is not saved
@@ -105,6 +117,19 @@ class PreTrainedModel(nn.Module):
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *model_args, config=None, dtype=None, torch_dtype=None,
                         ignore_mismatched_sizes=False, output_loading_info=False, **kwargs):
+        """The model in a folder, or on the Hub by name ("distilbert-base-uncased", cached after the first download).
+
+        Keyword arguments that name a config field override it (num_labels=3); weights of the wrong shape raise
+        unless ignore_mismatched_sizes=True; from_tf=True reads tf_model.h5. Missing, unexpected and re-initialised
+        weights are logged in a load report, as transformers does.
+
+        >>> import tempfile
+        >>> from leanformers import BertConfig, BertModel
+        >>> folder = tempfile.mkdtemp()
+        >>> BertModel(BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2)).save_pretrained(folder)
+        >>> BertModel.from_pretrained(folder, output_attentions=True).config.output_attentions
+        True
+        """
         path = pretrained_model_name_or_path
         hub_kwargs = pop_hub_kwargs(kwargs)
         from_tf = kwargs.pop("from_tf", False)
@@ -196,7 +221,16 @@ class PreTrainedModel(nn.Module):
     # --- saving ------------------------------------------------------------------------------------------------------
 
     def save_pretrained(self, save_directory, max_shard_size="50GB", **kwargs):
-        """Write config.json and model.safetensors (or shards plus an index)."""
+        """Write config.json and model.safetensors (or shards of at most `max_shard_size`, plus an index) to
+        `save_directory`, made if missing; from_pretrained(save_directory) loads them back.
+
+        >>> import os, tempfile
+        >>> from leanformers import BertConfig, BertModel
+        >>> folder = tempfile.mkdtemp()
+        >>> BertModel(BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2)).save_pretrained(folder)
+        >>> sorted(os.listdir(folder))
+        ['config.json', 'model.safetensors']
+        """
         from safetensors.torch import save_file
 
         if kwargs.get("safe_serialization", True) is False:

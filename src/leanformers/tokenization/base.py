@@ -242,7 +242,18 @@ class PreTrainedTokenizer:
                  return_token_type_ids=None, return_attention_mask=None, return_overflowing_tokens=False,
                  return_special_tokens_mask=False, return_offsets_mapping=False, return_length=False,
                  verbose=True, **kwargs):
-        """Tokenize a text, a batch, a pair or a batch of pairs (see transformers)."""
+        """Tokenize a text, a batch, a pair (`text_pair`) or a batch of pairs, as transformers does.
+
+        padding=True pads to the longest row, "max_length" to max_length; truncation=True cuts to max_length (or
+        the model's limit); return_tensors="pt" (or "np", "tf") gives tensors instead of lists.
+
+        >>> from leanformers import AutoTokenizer
+        >>> tokenizer = AutoTokenizer.from_pretrained("leanformers/embedded-sentiment")   # ships in the package
+        >>> tokenizer("Hello world!")["input_ids"]
+        [101, 7592, 2088, 999, 102]
+        >>> tokenizer(["Hello world!", "Hi"], padding=True)["attention_mask"]
+        [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]
+        """
         if text is None and text_target is None:
             raise ValueError("You need to specify either `text` or `text_target`.")
         if kwargs:
