@@ -96,10 +96,7 @@ def test_pipeline_module_names_the_torch_extra(venv_python, tmp_path):
 
 
 @pytest.mark.parametrize("call", [
-    # strict: once pipeline() checks for torch first, this passes and the mark is to go
-    pytest.param("pipeline('sentiment-analysis', model=FOLDER)", marks=pytest.mark.xfail(strict=True, reason=(
-        "pipeline() loads the model (which imports torch bare) before pipelines/base.py: pipelines/__init__.py is "
-        "to call leanformers.utils.backends.import_torch('pipeline()') first"))),
+    "pipeline('sentiment-analysis', model=FOLDER)",
     "AutoModelForSequenceClassification.from_pretrained(FOLDER)",
 ])
 def test_model_call_names_the_torch_extra(venv_python, vocab_folder, tmp_path, call):

@@ -14,6 +14,7 @@ from importlib import import_module
 
 from ..embedded import EMBEDDED_NAME
 from ..manifest import MANIFEST, architecture
+from ..utils.backends import import_torch
 
 logger = logging.getLogger(__name__)
 FALLBACK_SWITCH = "LEANFORMERS_OFFLINE_FALLBACK"  # "0" (or false, no, off): no embedded stand-in
@@ -110,6 +111,7 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
 
     Tasks (`supported_tasks()`), with the model each loads when none is given:
     """
+    import_torch("pipeline()")  # every pipeline runs a torch model: say so before loading anything
     model_kwargs = dict(model_kwargs or {})
     hub_kwargs = {key: kwargs.pop(key) for key in HUB_ARGS if key in kwargs}
     if "torch_dtype" in kwargs:
