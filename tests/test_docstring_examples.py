@@ -5,11 +5,13 @@ import doctest
 import pytest
 
 from leanformers import AutoConfig, PretrainedConfig, PreTrainedModel, PreTrainedTokenizer
+from leanformers.pipelines.text_classification import TextClassificationPipeline
 
 DOCUMENTED = {"PreTrainedModel": PreTrainedModel, "PreTrainedModel.from_pretrained": PreTrainedModel.from_pretrained,
               "PreTrainedModel.save_pretrained": PreTrainedModel.save_pretrained,
               "PreTrainedTokenizer.__call__": PreTrainedTokenizer.__call__, "PretrainedConfig": PretrainedConfig,
-              "AutoConfig.from_pretrained": AutoConfig.from_pretrained}
+              "AutoConfig.from_pretrained": AutoConfig.from_pretrained,
+              "TextClassificationPipeline.__call__": TextClassificationPipeline.__call__}
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)

@@ -9,6 +9,7 @@ torch is an extra (`leanformers[torch]`): this module imports it for every task'
 before anything else that needs it, so that without it `pipeline(...)` fails with the error naming the extra.
 """
 
+import inspect
 from collections.abc import Iterator, Mapping
 
 from ..utils.backends import import_torch
@@ -40,6 +41,16 @@ class ModelPipeline:
 
     def __repr__(self):
         return f"{type(self).__name__}(task={self.task!r}, model={type(self.model).__name__}, device={self.device})"
+
+    def _options(self, check, given):
+        """`check(**given)`, where `check` takes the pipeline's call options as keywords; a name it does not take is
+        reported as the pipeline's, with the names it does take (rather than as check's own TypeError)."""
+        accepted = list(inspect.signature(check).parameters)
+        unknown = sorted(set(given) - set(accepted))
+        if unknown:
+            raise TypeError(f"The {self.task} pipeline got unknown keyword arguments {unknown}; it takes "
+                            f"{', '.join(accepted)}.")
+        return check(**given)
 
     def _takes(self, name):
         """Whether the model's forward takes the input `name` (a BERT tokenizer gives token_type_ids to models

@@ -24,7 +24,7 @@ class QuestionAnsweringPipeline(ModelPipeline):
 
     def __call__(self, *args, **kwargs):
         examples, kwargs = _examples(args, kwargs)
-        settings = self._settings(**{**self._defaults, **kwargs})
+        settings = self._options(self._settings, {**self._defaults, **kwargs})
         results = [self._answer(question, context, **settings) for question, context in examples]
         return results[0] if len(results) == 1 else results
 

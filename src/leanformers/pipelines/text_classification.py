@@ -74,6 +74,17 @@ class TextClassificationPipeline(ModelPipeline):
             overlap.start_fork_server()
 
     def __call__(self, inputs, batch_size=None, num_workers=None, max_batch_tokens=None, **kwargs):
+        """The label and score of each input, in input order (see the class docstring for every input form).
+
+        >>> from leanformers import pipeline
+        >>> classifier = pipeline("text-classification", model="leanformers/embedded-sentiment")
+        >>> classifier("I loved this film.")
+        [{'label': 'POSITIVE', 'score': ...}]
+        >>> [result["label"] for result in classifier(["A delight.", "Dull and far too long."])]
+        ['POSITIVE', 'NEGATIVE']
+        >>> sorted(scores["label"] for scores in classifier("Fine.", top_k=None))
+        ['NEGATIVE', 'POSITIVE']
+        """
         call = self._split_params(**kwargs)
         post = {**self._defaults["post"], **call["post"]}
         tokenizer_kwargs = {**self._defaults["tokenizer"], **call["tokenizer"]}

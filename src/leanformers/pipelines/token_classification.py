@@ -17,7 +17,7 @@ STRATEGIES = ("none", "simple", "first", "average", "max")
 class TokenClassificationPipeline(ModelPipeline):
     def __init__(self, model, tokenizer, task="token-classification", **kwargs):
         super().__init__(model, tokenizer, task, **kwargs)
-        self._check(**self._defaults)
+        self._options(self._check, self._defaults)
 
     def _check(self, aggregation_strategy="none", ignore_labels=None, stride=None, offset_mapping=None):
         strategy = str(getattr(aggregation_strategy, "value", aggregation_strategy) or "none").lower()
@@ -33,7 +33,7 @@ class TokenClassificationPipeline(ModelPipeline):
         return strategy, ["O"] if ignore_labels is None else ignore_labels, stride, offset_mapping
 
     def __call__(self, inputs, **kwargs):
-        strategy, ignore_labels, stride, offset_mapping = self._check(**{**self._defaults, **kwargs})
+        strategy, ignore_labels, stride, offset_mapping = self._options(self._check, {**self._defaults, **kwargs})
         texts = self._texts(inputs)
         results = [self._entities(text, strategy, ignore_labels, stride, offset_mapping) for text in texts]
         return results[0] if isinstance(inputs, str) else results
