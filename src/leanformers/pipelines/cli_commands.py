@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 from collections import deque
 from itertools import chain, islice
 
@@ -123,7 +124,7 @@ def run_classify(args):
 def _load_pipeline(task, args, **kwargs):
     """The pipeline for `task` with --model and --threads; says on stderr which model answered."""
     from leanformers.embedded import EMBEDDED_NAME
-    from leanformers.pipelines import pipeline
+    from leanformers.pipelines import OfflineFallbackWarning, pipeline
 
     if args.threads is not None:
         import torch
@@ -134,7 +135,11 @@ def _load_pipeline(task, args, **kwargs):
         sys.stderr.write(LOADING + "\r")  # at column 0, so what loading prints (warnings, bars) overwrites it
         sys.stderr.flush()
     try:
-        classifier = pipeline(task, model=args.model, **kwargs)
+        with warnings.catch_warnings():
+            # the log line says why, and the model line below says which model answered: the warning would
+            # print the same long text a second time, under a line of this file
+            warnings.simplefilter("ignore", OfflineFallbackWarning)
+            classifier = pipeline(task, model=args.model, **kwargs)
     finally:
         if status:
             sys.stderr.write("\r\033[K")  # erase the line, whatever of the status is left on it
