@@ -38,6 +38,7 @@ _CORE_NAMES = {
     "TFPreTrainedModel": "leanformers.tf.modeling",
     # pipelines
     "pipeline": "leanformers.pipelines",
+    "OfflineFallbackWarning": "leanformers.pipelines",
     "TextClassificationPipeline": "leanformers.pipelines.text_classification",
     "FillMaskPipeline": "leanformers.pipelines.fill_mask",
     "TokenClassificationPipeline": "leanformers.pipelines.token_classification",
