@@ -58,12 +58,14 @@ class BertConfig(PretrainedConfig):
 
 
 class BertEmbeddings(nn.Module):
-    def __init__(self, config):
+    def __init__(self, config, width=None):
+        """`width`: that of the embeddings, when it is not hidden_size (ELECTRA's narrower ones)."""
         super().__init__()
-        self.word_embeddings = embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
-        self.position_embeddings = embedding(config.max_position_embeddings, config.hidden_size)
-        self.token_type_embeddings = embedding(config.type_vocab_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        width = config.hidden_size if width is None else width
+        self.word_embeddings = embedding(config.vocab_size, width, padding_idx=config.pad_token_id)
+        self.position_embeddings = embedding(config.max_position_embeddings, width)
+        self.token_type_embeddings = embedding(config.type_vocab_size, width)
+        self.LayerNorm = nn.LayerNorm(width, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def make_position_ids(self, input_ids, B, T, device):
@@ -188,12 +190,16 @@ class BertModel(BertPreTrainedModel):
         self.pooler = BertPooler(config) if add_pooling_layer else None
         self.post_init()
 
+    def embed(self, input_ids, token_type_ids, position_ids, inputs_embeds):
+        """What the encoder's first layer takes (an architecture with another input step overrides this)."""
+        return self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, C)
+
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None, output_attentions=None, output_hidden_states=None, return_dict=None):
         output_attentions, output_hidden_states, return_dict = self.config.forward_flags(
             output_attentions, output_hidden_states, return_dict)
         check_one_input(input_ids, inputs_embeds)
-        x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, C)
+        x = self.embed(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, C)
         mask = additive_mask(attention_mask, x.dtype)
         x, hidden_states, attentions = self.encoder(x, mask, output_attentions, output_hidden_states)
         out = BaseModelOutputWithPoolingAndCrossAttentions(

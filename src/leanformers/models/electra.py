@@ -23,7 +23,6 @@ ARCHITECTURE = {
 }
 
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,9 +62,7 @@ class ElectraEmbeddings(BertEmbeddings):
     """BERT's embeddings (word + position + token type, LayerNorm, dropout), embedding_size wide."""
 
     def __init__(self, config):
-        narrow = copy.copy(config)
-        narrow.hidden_size = config.embedding_size  # BertEmbeddings is hidden_size wide
-        super().__init__(narrow)
+        super().__init__(config, width=config.embedding_size)
 
 
 class ElectraPreTrainedModel(BertPreTrainedModel):
@@ -80,15 +77,16 @@ class ElectraModel(ElectraPreTrainedModel, BertModel):
         if add_pooling_layer:
             raise ValueError("ELECTRA has no pooler; build ElectraModel without add_pooling_layer.")
         super().__init__(config, add_pooling_layer=False)
+        # only where the widths differ (ELECTRA-small: 128-wide embeddings, a 256-wide encoder), as in transformers
         if config.embedding_size != config.hidden_size:
             self.embeddings_project = nn.Linear(config.embedding_size, config.hidden_size)
-            # BertModel.forward feeds the embeddings straight to the encoder; the projection runs between the
-            # two as a hook of the embeddings, so hidden_states[0] is the projected (hidden_size) tensor
-            self.embeddings.register_forward_hook(self._project_embeddings)
-            self.post_init()
+            self.post_init()  # initialise the layer added after BertModel's own post_init
 
-    def _project_embeddings(self, embeddings, args, x):
-        return self.embeddings_project(x)  # (B, T, embedding_size) -> (B, T, C)
+    def embed(self, input_ids, token_type_ids, position_ids, inputs_embeds):
+        x = super().embed(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, embedding_size)
+        project = getattr(self, "embeddings_project", None)
+        # projected before the encoder, so hidden_states[0] is hidden_size wide, as in transformers
+        return x if project is None else project(x)  # (B, T, C)
 
 
 class ElectraHeadModel(ElectraPreTrainedModel, BertHeadModel):
