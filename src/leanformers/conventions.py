@@ -47,3 +47,9 @@ def check_one_input(input_ids, inputs_embeds, also=""):
     """`also`: the same rule for another pair of inputs, said in the message (e.g. a decoder's)."""
     if (input_ids is None) == (inputs_embeds is None):
         raise ValueError(f"Pass exactly one of input_ids or inputs_embeds{also}.")
+
+
+# the fix a load error gives when checkpoint weights have other shapes than the model its config builds; the config
+# is config.json with the arguments given to from_pretrained on top (num_labels=10 on a 2-label checkpoint, say)
+MISMATCH_FIX = ("Make the config match the weights (config.json, or the config arguments given to from_pretrained, "
+                "such as num_labels), or pass ignore_mismatched_sizes=True to re-initialise those weights.")

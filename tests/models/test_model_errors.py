@@ -47,6 +47,17 @@ def test_checkpoint_shapes_that_do_not_match_the_config(bert_folder, tmp_path):
     assert model.encoder.layer[0].intermediate.dense.weight.shape == (40, 32)
 
 
+def test_head_size_given_to_from_pretrained_that_does_not_match_the_checkpoint(tmp_path):
+    """num_labels=10 on a 2-label checkpoint: refused as transformers 5 refuses it, and the fix names the argument
+    as well as config.json, since the file itself is right."""
+    build_transformers_model("bert", "ForSequenceClassification", "h32-l2").save_pretrained(tmp_path / "cls")
+    with pytest.raises(RuntimeError):
+        transformers.BertForSequenceClassification.from_pretrained(tmp_path / "cls", num_labels=10)
+    with pytest.raises(RuntimeError, match=r"classifier\.(weight|bias).*config arguments given to from_pretrained, "
+                                           r"such as num_labels.*ignore_mismatched_sizes=True"):
+        leanformers.BertForSequenceClassification.from_pretrained(tmp_path / "cls", num_labels=10)
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbage_header", "tiny", "offsets_past_end"])
 def test_damaged_safetensors_file(bert_folder, tmp_path, damage):
     folder = _copy_config(bert_folder, tmp_path / damage)

@@ -6,6 +6,8 @@ import re
 import shutil
 import sys
 
+from ..conventions import MISMATCH_FIX
+
 logger = logging.getLogger("leanformers.modeling")
 
 
@@ -37,8 +39,7 @@ def log_load_report(model, path, info, ignore_mismatched_sizes):
         names = ", ".join(key for key, _, _ in info["mismatched_keys"])
         raise RuntimeError(
             f"The checkpoint at {path} does not fit {type(model).__name__} built from its config: {names} have other "
-            "shapes (see the load report above). Fix config.json to match the weights, or pass "
-            "ignore_mismatched_sizes=True to re-initialise those weights."
+            f"shapes (see the load report above). {MISMATCH_FIX}"
         )
 
 

@@ -130,8 +130,7 @@ class TFPreTrainedModel(keras.Model):
         if mismatched and not ignore_mismatched_sizes:
             detail = "; ".join(f"{key}: checkpoint {ckpt} vs model {ours}" for key, ckpt, ours in mismatched)
             raise ValueError(f"{type(self).__name__}: weights of the checkpoint have other shapes than the model built "
-                             f"from its config ({detail}). Fix config.json to match the weights, or pass "
-                             "ignore_mismatched_sizes=True to keep those weights newly initialised.")
+                             f"from its config ({detail}). {conventions.MISMATCH_FIX}")
         return {"missing_keys": missing, "unexpected_keys": unexpected, "mismatched_keys": mismatched}
 
     # --- loading and saving ------------------------------------------------------------------------------------------
