@@ -2,9 +2,9 @@
 every folder (tokenization/, modeling/, tf/, ...) after the folders and files it imports, so that the layers stand
 one above the other with no import running back up.
 
-Every import statement counts, also one inside a function (a lazy import still ties the two files); an
-import of a package counts as an import of its __init__.py. Names given to import_module as strings are
-not followed.
+Every import statement counts, also one inside a function (a lazy import still ties the two files), and so does
+import_module("leanformers...") with the name written out; an import of a package counts as an import of its
+__init__.py. Module names that come from data (the manifest's) are not followed: they are the registry's.
 """
 
 import ast
@@ -34,6 +34,9 @@ def imported_modules(path, modules):
                 base = ".".join(anchor + ([node.module] if node.module else []))
             # `from . import conventions` imports a module; `from .bert import BertConfig` a name of one
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        elif (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "import_module"
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            targets = [node.args[0].value]  # a lazy import by a written-out name ties the files as an import does
         else:
             continue
         found |= {target for target in targets if target in modules and target != name}

@@ -13,7 +13,7 @@ from dataclasses import MISSING, dataclass, fields
 from importlib import import_module
 
 from .hub import pop_hub_kwargs, resolve_file
-from .manifest import architecture
+from .manifest import SHIPPED_MODELS, architecture
 from .utils.files import json_text, make_save_directory, read_json, write_atomic
 
 logger = logging.getLogger(__name__)
@@ -215,11 +215,13 @@ def config_class_for(model_type, source):
 
 
 def embedded_model(name_or_path):
-    """The module of the model shipped inside leanformers (leanformers.embedded) when `name_or_path` is its name,
-    else None: the hook every Auto class asks first. Imported by name because it builds on the models, which sit
-    above this file; it imports nothing heavy until asked to load."""
-    embedded = import_module("leanformers.embedded")
-    return embedded if embedded.is_embedded_name(name_or_path) else None
+    """The module that loads the model shipped inside leanformers under `name_or_path` (manifest.SHIPPED_MODELS),
+    else None: the hook every Auto class asks first. A folder of that name on disk wins, as it does over a hub
+    name. The module is imported by its name in the manifest, as the architectures' modules are."""
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        return None
+    module = SHIPPED_MODELS.get(os.fspath(name_or_path))
+    return None if module is None or os.path.isdir(name_or_path) else import_module(module)
 
 
 class AutoConfig:

