@@ -61,8 +61,6 @@ _BACKENDS = {
     "leanformers.generation": ("torch",),
     "leanformers.pipelines.": ("torch",),
 }
-# backend -> (what the error calls it, the extra of leanformers that installs it, the package on its own)
-_EXTRAS = {"torch": ("PyTorch", "torch", "torch"), "tensorflow": ("TensorFlow", "tf", "tensorflow-cpu")}
 
 
 def _public_names():
@@ -101,11 +99,9 @@ class _Placeholder(type):
 
 
 def _placeholder(name, missing):
-    what, extras, packages = zip(*(_EXTRAS[backend] for backend in missing))
-    one = len(missing) == 1
-    message = (f"{name} needs {' and '.join(what)}, which {'is' if one else 'are'} not installed. Install "
-               f"{'it' if one else 'them'} with: pip install 'leanformers[{','.join(extras)}]' (or: pip install "
-               f"{' '.join(packages)}).")
+    from .utils.backends import missing_message
+
+    message = missing_message(name, missing)
     return _Placeholder(name, (), {"__module__": __name__, "__doc__": f"Not available: {message}",
                                    "_missing": message})
 
