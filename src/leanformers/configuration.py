@@ -211,6 +211,10 @@ def _read_json(path):
 
 def config_class_for(model_type, source):
     arch = architecture(model_type, source)
+    if arch.config is None:
+        raise ValueError(f"{source} has model_type {model_type!r}: leanformers has its tokenizer "
+                         f"({', '.join(arch.tokenizers)}) but not yet its config or models. Load the tokenizer with "
+                         "AutoTokenizer; for the model, use transformers until leanformers supports it.")
     return getattr(import_module(arch.module), arch.config)
 
 

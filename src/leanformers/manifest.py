@@ -31,6 +31,18 @@ MANIFEST = {
     "gpt2": "leanformers.models.gpt2",
     "bart": "leanformers.models.bart",
     "electra": "leanformers.models.electra",
+    # tokenizer-only so far: the tokenizer module declares the family (no "config", no "heads") until its model
+    # module lands, and then this line points there instead
+    "t5": "leanformers.tokenization.t5",
+    "mt5": "leanformers.tokenization.t5",
+    "llama": "leanformers.tokenization.llama",
+    "mistral": "leanformers.tokenization.llama",
+    "gemma": "leanformers.tokenization.gemma",
+    "qwen2": "leanformers.tokenization.qwen2",
+    "xlm-roberta": "leanformers.tokenization.xlm_roberta",
+    "albert": "leanformers.tokenization.albert",
+    "xlnet": "leanformers.tokenization.xlnet",
+    "deberta-v2": "leanformers.tokenization.deberta_v2",
 }
 
 # models shipped inside leanformers, which the Auto classes load by name with no hub: name -> the module that
@@ -48,15 +60,15 @@ _KEYS = {"config", "heads", "tokenizers", "tf_module", "tf_heads"}
 class Architecture:
     model_type: str
     module: str
-    config: str  # name of the config class in `module`
-    heads: dict  # head (one of HEADS) -> class name in `module`
     tokenizers: dict  # tokenizer class name -> "module:Class" defining it; the first is AutoTokenizer's default
+    config: str | None = None  # name of the config class in `module`; None for a tokenizer-only family
+    heads: dict = field(default_factory=dict)  # head (one of HEADS) -> class name in `module`
     tf_module: str | None = None
     tf_heads: dict = field(default_factory=dict)  # head -> class name in `tf_module`
 
     def public_names(self):
         """Top-level name -> "module:Class" for everything this architecture makes public."""
-        names = {self.config: f"{self.module}:{self.config}"}
+        names = {self.config: f"{self.module}:{self.config}"} if self.config else {}
         names.update({name: f"{self.module}:{name}" for name in self.heads.values()})
         names.update({name: f"{self.tf_module}:{name}" for name in self.tf_heads.values()})
         names.update(self.tokenizers)
@@ -92,7 +104,8 @@ def _declaration(model_type):
     value = ast.literal_eval(source[start + len("\nARCHITECTURE = "):end + 2])
     unknown = set(value) - _KEYS
     heads = set(value.get("heads", {})) | set(value.get("tf_heads", {}))
-    if unknown or heads - set(HEADS) or "config" not in value:
+    if unknown or heads - set(HEADS) or ("config" not in value and heads) or "tokenizers" not in value:
         raise ImportError(f"{path}: the ARCHITECTURE literal has unknown keys {sorted(unknown)} or heads "
-                          f"{sorted(heads - set(HEADS))}; keys are {sorted(_KEYS)}, heads {list(HEADS)}.")
+                          f"{sorted(heads - set(HEADS))}, or heads without a config, or no tokenizers; keys are "
+                          f"{sorted(_KEYS)}, heads {list(HEADS)}.")
     return Architecture(model_type=model_type, module=module, **value)

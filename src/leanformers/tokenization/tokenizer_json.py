@@ -168,3 +168,11 @@ def _sequence(seq, key):
     items = seq.normalizers if key == "normalizers" else seq.pre_tokenizers
     seq.to_dict = lambda: {"type": "Sequence", key: [s.to_dict() for s in items]}
     return seq
+
+
+# ---- SentencePiece stages: Unigram, Precompiled, Metaspace (unigram.py, precompiled.py, metaspace.py) -------
+# (registrations of the SentencePiece stages go here)
+
+
+# ---- BPE options' decoders and the other tokenizer.json stages (decoders.py, components.py) ----------------
+# (registrations of the decoders and other stages go here)
