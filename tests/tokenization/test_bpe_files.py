@@ -181,15 +181,7 @@ def _reader_cases():
     }
 
 
-# known gaps outside the BPE code, kept visible rather than skipped
-_READER_XFAIL = {
-    "whitespace-bpe-normalized": "components: StripAccents keeps spacing combining marks (Mc) and Whitespace's "
-                                 "\\w splits at them, where the reference removes / keeps them (Devanagari)",
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=_READER_XFAIL[n], strict=False))
-                                  if n in _READER_XFAIL else n for n in _reader_cases()])
+@pytest.mark.parametrize("name", list(_reader_cases()))
 def test_tokenizer_json_reader_matches_tokenizers(tmp_path, name):
     reference = _reader_cases()[name]()
     path = tmp_path / "tokenizer.json"

@@ -18,11 +18,16 @@ from .wordpiece import BertNormalizer, BertPreTokenizer, WordPiece, WordPieceDec
 def load_vocab(vocab_file):
     """vocab.txt -> {token: line index}."""
     try:
-        with open(vocab_file, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+        with open(vocab_file, encoding="utf-8", newline="") as f:
+            # one token a line, cut at "\n" only: str.splitlines() (and newline translation) also cut at
+            # U+2028, U+0085, \x1c, a lone \r and others, which real vocabularies hold inside tokens, and
+            # would shift every id after them
+            lines = f.read().split("\n")
     except (OSError, UnicodeDecodeError) as error:
         raise OSError(f"Could not read the vocabulary file {vocab_file!r} ({error}). It must be a UTF-8 text "
                       "file with one token per line; check the path.") from error
+    if lines[-1] == "":  # the newline that ends the last line starts no token
+        lines.pop()
     vocab = {line.rstrip(WHITESPACE): i for i, line in enumerate(lines)}  # as the reference strips each line
     if not vocab:
         raise ValueError(f"The vocabulary file {vocab_file!r} is empty; it needs one token per line.")
