@@ -9,7 +9,13 @@ for every character.
 import re
 import unicodedata
 
+from . import _unicode_classes as _u
 from .encoding import Encoding
+
+_W = _u.WORD + _u.WORD_ASTRAL
+_S = _u.WHITESPACE + _u.WHITESPACE_ASTRAL
+_WORDS_OR_SYMBOLS = re.compile(f"[{_W}]+|[^{_W}{_S}]+")
+_MARK = re.compile(f"[{_u.MARKS}{_u.MARKS_ASTRAL}]")
 
 
 # ---- normalizers --------------------------------------------------------------------------
@@ -44,10 +50,11 @@ class Lowercase(CharNormalizer):
 
 
 class StripAccents(CharNormalizer):
-    """Drops combining marks (category Mn); use after NFD to remove accents."""
+    """Drops combining marks (as the reference counts them: every Mn, Mc and Me of its Unicode
+    version, so a Devanagari vowel sign goes too); use after NFD to remove accents."""
 
     def map_char(self, c):
-        return "" if unicodedata.category(c) == "Mn" else c
+        return "" if _MARK.match(c) else c
 
     def normalize_str(self, text):
         if text.isascii():
@@ -180,10 +187,12 @@ class RegexSplit:
 
 
 class Whitespace(RegexSplit):
-    """Words of word characters, or runs of other non-space characters."""
+    """Words of word characters, or runs of other non-space characters. The word characters are the
+    reference's \\w (letters, marks, digits, connectors of its Unicode version): Python's \\w lacks the
+    marks, and split "हिन्दी" at its vowel signs."""
 
     def __init__(self):
-        super().__init__(r"\w+|[^\w\s]+", behavior="removed", invert=True)  # keeps only the matches
+        super().__init__(_WORDS_OR_SYMBOLS, behavior="removed", invert=True)  # keeps only the matches
 
     def split(self, text):
         return self.pattern.findall(text)
