@@ -19,7 +19,7 @@ time is inflated too; the ratio that counts is `ratio` on a quiet machine. Modes
 Also the import time of the tokenizer API (`from leanformers import AutoTokenizer,
 BertTokenizer` in a fresh interpreter, median of 5).
 
-New cases (GPT-2, RoBERTa, ...) are added to CASES: name -> function returning
+New cases are added to CASES: name -> function returning
 (leanformers tokenizer, transformers tokenizer) or None when its files are missing.
 """
 
@@ -38,6 +38,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
 VOCABS = ROOT.parent / "shared" / "data" / "vocab"
+TOKENIZERS = ROOT.parent / "shared" / "data" / "tokenizers"
 
 
 def _bert(name, **kwargs):
@@ -70,11 +71,33 @@ def _byte_level_bpe(name, class_name):
     return load
 
 
+def _auto(folder_name):
+    """A real tokenizer folder of ../shared/data/tokenizers, through AutoTokenizer in both libraries."""
+    def load():
+        folder = TOKENIZERS / folder_name
+        if not folder.is_dir():
+            return None
+        import transformers
+
+        import leanformers
+        pair = leanformers.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(
+            str(folder))
+        for tok in pair:  # decoder-only tokenizers have no pad token; the padded mode needs one
+            if tok.pad_token is None:
+                tok.pad_token = tok.eos_token
+        return pair
+    return load
+
+
 CASES = {
     "bert-base-uncased": _bert("bert-base-uncased"),
     "bert-base-cased": _bert("bert-base-cased", do_lower_case=False),
     "gpt2": _byte_level_bpe("gpt2", "GPT2Tokenizer"),
     "roberta-base": _byte_level_bpe("roberta-base", "RobertaTokenizer"),
+    "t5-small": _auto("google-t5-small"),  # SentencePiece Unigram, Precompiled normalizer
+    "llama-2": _auto("meta-llama-Llama-2-7b-hf"),  # SentencePiece BPE with byte fallback, from tokenizer.model
+    "mistral-v0.3": _auto("mistralai-Mistral-7B-Instruct-v0.3"),  # the same family, from tokenizer.json
+    "llama-3": _auto("meta-llama-Meta-Llama-3-8B-Instruct"),  # byte-level BPE, Llama-3 split, ignore_merges
 }
 
 
