@@ -5,6 +5,7 @@ left. With a byte-level pre-tokenizer the symbols are the stand-in characters of
 word's UTF-8 bytes; byte_level.py explains them, and keeps the byte-level stages.
 """
 
+import heapq
 import json
 
 from ..utils.files import read_json
@@ -68,14 +69,6 @@ def parse_merges(merges, source):
     return pairs
 
 
-def _cumulative_starts(tokens):
-    starts, pos = [], 0
-    for t in tokens:
-        starts.append(pos)
-        pos += len(t)
-    return starts
-
-
 class BPE:
     """Byte-pair encoding: merge the adjacent pair with the best (lowest) rank until none is left.
 
@@ -83,30 +76,52 @@ class BPE:
     `byte_level` set (the pre-tokenizer is ByteLevel) words arrive as text and are turned
     into stand-in characters here; offsets are then still in characters of the text.
     The per-word cache lives in `core.Tokenizer`, keyed by the word's text.
+
+    The tokenizer.json options, as the reference applies them:
+    `continuing_subword_prefix` is put before every character but the first of a word
+    (and cut from the right side of a merge: "a" + "##b" -> "ab" with prefix "##"),
+    `end_of_word_suffix` after the last; `byte_fallback` turns a character without a
+    token into its UTF-8 bytes as `<0xXX>` tokens (when all of them are in the
+    vocabulary); `fuse_unk` makes a run of unknown characters one `unk_token`;
+    `ignore_merges` gives a word that is itself a token that token, without merging.
     """
 
     def __init__(self, vocab, merges, unk_token=None, byte_level=False, source="the BPE model", **options):
         check_vocab(vocab, source)
-        unsupported = {k: v for k, v in options.items() if v not in _NEUTRAL_OPTIONS.get(k, (None,))}
-        if unsupported:
-            raise BPEError(f"{source!r} sets BPE options that leanformers does not support: {unsupported}. "
-                           f"Only {sorted(_NEUTRAL_OPTIONS)} at their default values are supported.")
+        unknown = sorted(set(options) - set(_OPTION_DEFAULTS))
+        if unknown:
+            raise BPEError(f"{source!r} sets BPE options that leanformers does not know: {unknown}. Supported: "
+                           f"{sorted(_OPTION_DEFAULTS)}.")
+        if options.get("dropout") is not None:
+            raise BPEError(f"{source!r} sets the BPE dropout to {options['dropout']!r}: leanformers does not support "
+                           "dropout (it encodes deterministically). Set \"dropout\": null.")
+        # tokenizer.json's own spelling of the options (null or ""), written back as read
+        self.options = {**_OPTION_DEFAULTS, **options}
+        continuing_subword_prefix, end_of_word_suffix = (options.get("continuing_subword_prefix"),
+                                                         options.get("end_of_word_suffix"))
         self.vocab = vocab
         self.id_to_token_map = {i: t for t, i in vocab.items()}
         self.merges = list(merges)
-        self.ranks = {}
+        self.prefix = continuing_subword_prefix or ""
+        self.suffix = end_of_word_suffix or ""
+        cut = len(self.prefix)
+        self.ranks = {}  # (left, right) -> (rank, merged token)
         for rank, (a, b) in enumerate(self.merges):
-            for token in (a, b, a + b):
+            merged = a + b[cut:]
+            for token in (a, b, merged):
                 if token not in vocab:
                     raise BPEError(f"The merge {a!r} + {b!r} (rank {rank}) of {source!r} needs the token {token!r}, "
                                    "which is not in the vocabulary; vocab.json and merges.txt must come from the "
                                    "same tokenizer.")
-            self.ranks.setdefault((a, b), rank)
+            self.ranks.setdefault((a, b), (rank, merged))
         if unk_token is not None and unk_token not in vocab:
             raise BPEError(f"The unk_token {unk_token!r} of {source!r} is not in its vocabulary; add it or drop it.")
         self.unk_token = unk_token
         self.byte_level = byte_level
-        self.options = options  # tokenizer.json's values of the neutral options, written back as read
+        self.fuse_unk = bool(options.get("fuse_unk"))
+        self.byte_fallback = bool(options.get("byte_fallback"))
+        self.ignore_merges = bool(options.get("ignore_merges"))
+        self._byte_tokens = [f"<0x{b:02X}>" for b in range(256)]
 
     @classmethod
     def from_files(cls, vocab_file, merges_file, **kwargs):
@@ -119,18 +134,14 @@ class BPE:
         """word -> (ids, tokens, offsets), offsets as (start, end) characters of `word`."""
         chars = to_byte_chars(word) if self.byte_level else word
         vocab = self.vocab
-        if all(c in vocab for c in chars):
-            tokens = self.merge_word(list(chars))
-            starts = _cumulative_starts(tokens)
+        if self.ignore_merges and chars in vocab:
+            tokens, spans = [chars], [(0, len(chars))]
         else:
-            tokens, starts = self._merge_with_unknowns(chars)
-        lengths = [1 if t == self.unk_token else len(t) for t in tokens]
-        if len(chars) == len(word):
-            spans = tuple((s, s + n) for s, n in zip(starts, lengths))
-        else:  # a token holding part of a multi-byte character gets all of it
+            tokens, spans = self.merge_word(self._symbols(chars))
+        if len(chars) != len(word):  # a token holding part of a multi-byte character gets all of it
             char_of_byte = [i for i, c in enumerate(word) for _ in c.encode("utf-8")]
-            spans = tuple((char_of_byte[s], char_of_byte[s + n - 1] + 1) for s, n in zip(starts, lengths))
-        return tuple(vocab[t] for t in tokens), tuple(tokens), spans
+            spans = [(char_of_byte[s], char_of_byte[e - 1] + 1) for s, e in spans]
+        return tuple(vocab[t] for t in tokens), tuple(tokens), tuple(spans)
 
     def token_to_id(self, token):
         return self.vocab.get(token)
@@ -146,46 +157,89 @@ class BPE:
 
     # --- the algorithm
 
-    def merge_word(self, symbols):
-        """Plain BPE: repeatedly merge every occurrence of the best-ranked adjacent pair."""
-        ranks = self.ranks
-        while len(symbols) > 1:
-            best = min(zip(symbols, symbols[1:]), key=lambda pair: ranks.get(pair, _NO_RANK))
-            if best not in ranks:
-                break
-            a, b = best
-            merged, i, n = [], 0, len(symbols)
-            while i < n:
-                if i < n - 1 and symbols[i] == a and symbols[i + 1] == b:
-                    merged.append(a + b)
-                    i += 2
-                else:
-                    merged.append(symbols[i])
-                    i += 1
-            symbols = merged
-        return symbols
-
-    def _merge_with_unknowns(self, chars):
-        """BPE on a word with characters outside the vocabulary -> (tokens, start of each).
-
-        Each unknown character becomes `unk_token`, or without one is dropped, and then
-        its neighbours may merge across it, as in `tokenizers`.
-        """
-        tokens, starts, run, run_start = [], [], [], 0
+    def _symbols(self, chars):
+        """The word's first symbols as (tokens, spans): one per character (with the
+        prefix / suffix), `<0xXX>` bytes or `unk_token` for characters without a token;
+        without an unk_token such a character is dropped (its neighbours may then merge)."""
+        vocab, prefix, suffix, unk = self.vocab, self.prefix, self.suffix, self.unk_token
+        if not prefix and not suffix and all(c in vocab for c in chars):  # the common case
+            return list(chars), [(i, i + 1) for i in range(len(chars))]
+        tokens, spans = [], []
+        last = len(chars) - 1
         for i, c in enumerate(chars):
-            if c in self.vocab:
-                if not run:
-                    run_start = i
-                run.append(c)
+            piece = (prefix + c if i and prefix else c) + (suffix if i == last else "")
+            if piece in vocab:
+                tokens.append(piece)
+                spans.append((i, i + 1))
                 continue
-            if self.unk_token is None:
+            if self.byte_fallback:
+                pieces = [self._byte_tokens[b] for b in c.encode("utf-8")]
+                if all(p in vocab for p in pieces):
+                    tokens += pieces
+                    spans += [(i, i + 1)] * len(pieces)
+                    continue
+            if unk is None:
                 continue
-            merged = self.merge_word(run)
-            tokens += merged + [self.unk_token]
-            starts += [run_start + s for s in _cumulative_starts(merged)] + [i]
-            run = []
-        merged = self.merge_word(run)
-        return tokens + merged, starts + [run_start + s for s in _cumulative_starts(merged)]
+            if self.fuse_unk and tokens and tokens[-1] == unk and spans[-1][1] == i:
+                spans[-1] = (spans[-1][0], i + 1)
+            else:
+                tokens.append(unk)
+                spans.append((i, i + 1))
+        return tokens, spans
+
+    def merge_word(self, symbols):
+        """BPE on (tokens, spans) -> (tokens, spans) merged.
+
+        The trick: instead of scanning the whole word for its best pair after every merge
+        (quadratic: a SentencePiece-style sentence reaches BPE as one long word), the
+        symbols form a doubly linked list and the candidate pairs sit in a heap keyed
+        (rank, position), so the pop is the lowest rank, leftmost on ties, as the
+        reference merges. A merge changes only the pairs with its two neighbours: those
+        are pushed, and entries made stale by earlier merges are recognised when popped
+        (the pair at that position is no longer the one recorded) and dropped.
+        """
+        tokens, spans = symbols
+        n = len(tokens)
+        if n < 2:
+            return tokens, spans
+        ranks = self.ranks
+        tokens, spans = list(tokens), list(spans)
+        nxt = list(range(1, n + 1))
+        prev = list(range(-1, n - 1))
+        heap = []
+        for i in range(n - 1):
+            found = ranks.get((tokens[i], tokens[i + 1]))
+            if found is not None:
+                heap.append((found[0], i, i + 1))
+        if not heap:
+            return tokens, spans
+        heapq.heapify(heap)
+        pop, push = heapq.heappop, heapq.heappush
+        alive = [True] * n
+        while heap:
+            rank, i, j = pop(heap)
+            if not alive[i] or nxt[i] != j or not alive[j]:
+                continue
+            found = ranks.get((tokens[i], tokens[j]))
+            if found is None or found[0] != rank:  # tokens[i] grew since: stale entry
+                continue
+            tokens[i] = found[1]
+            spans[i] = (spans[i][0], spans[j][1])
+            alive[j] = False
+            k = nxt[j]
+            nxt[i] = k
+            if k < n:
+                prev[k] = i
+                after = ranks.get((tokens[i], tokens[k]))
+                if after is not None:
+                    push(heap, (after[0], i, k))
+            h = prev[i]
+            if h >= 0:
+                before = ranks.get((tokens[h], tokens[i]))
+                if before is not None:
+                    push(heap, (before[0], h, i))
+        keep = [i for i in range(n) if alive[i]]
+        return [tokens[i] for i in keep], [spans[i] for i in keep]
 
     # --- files
 
@@ -195,9 +249,8 @@ class BPE:
                 "merges.txt": "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in self.merges)}
 
     def to_dict(self):
-        return {"type": "BPE", "dropout": None, "unk_token": self.unk_token, "continuing_subword_prefix": "",
-                "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
-                **self.options, "vocab": self.vocab, "merges": [list(m) for m in self.merges]}
+        return {"type": "BPE", "unk_token": self.unk_token, **self.options, "vocab": self.vocab,
+                "merges": [list(m) for m in self.merges]}
 
     @classmethod
     def from_dict(cls, spec, source="tokenizer.json"):
@@ -208,7 +261,6 @@ class BPE:
                    **options)
 
 
-# tokenizer.json BPE options and the values that change nothing
-_NEUTRAL_OPTIONS = {"dropout": (None,), "continuing_subword_prefix": (None, ""), "end_of_word_suffix": (None, ""),
-                    "fuse_unk": (False, None), "byte_fallback": (False, None), "ignore_merges": (False, None)}
-_NO_RANK = 1 << 62
+# the tokenizer.json BPE options and the values written for a model made from vocab.json + merges.txt
+_OPTION_DEFAULTS = {"dropout": None, "continuing_subword_prefix": "", "end_of_word_suffix": "",
+                    "fuse_unk": False, "byte_fallback": False, "ignore_merges": False}
