@@ -181,6 +181,10 @@ class ByteLevel:
     def decode(self, tokens):
         return decode_byte_tokens(tokens)
 
+    def decode_chain(self, tokens):
+        """One step of a decoder Sequence: all tokens become one text."""
+        return [decode_byte_tokens(tokens)]
+
     def to_dict(self):
         return {"type": "ByteLevel", "add_prefix_space": self.add_prefix_space,
                 "trim_offsets": self.trim_offsets, "use_regex": self.use_regex}

@@ -132,6 +132,91 @@ class NormalizerSequence:
         return text, align if align is not None else [(i, i + 1) for i in range(len(text))]
 
 
+class Replace:
+    """Replaces every match of `pattern` ({"String": ..} or {"Regex": ..}) by `content`; the
+    characters of a replacement are aligned with the whole range they replace."""
+
+    def __init__(self, pattern, content):
+        from .decoders import compile_pattern
+
+        self.pattern = dict(pattern)
+        self.content = content
+        self._compiled = compile_pattern(self.pattern)
+
+    def normalize_str(self, text):
+        literal = self.pattern.get("String")
+        if literal is not None:
+            return text.replace(literal, self.content) if literal else text
+        content = self.content
+        return self._compiled.sub(lambda m: content, text)
+
+    def normalize_aligned(self, text):
+        out, align, pos = [], [], 0
+        for m in self._compiled.finditer(text):
+            a, b = m.span()
+            if a == b:
+                continue
+            out.append(text[pos:a])
+            align += [(i, i + 1) for i in range(pos, a)]
+            out.append(self.content)
+            align += [(a, b)] * len(self.content)
+            pos = b
+        out.append(text[pos:])
+        align += [(i, i + 1) for i in range(pos, len(text))]
+        return "".join(out), align
+
+    def to_dict(self):
+        return {"type": "Replace", "pattern": dict(self.pattern), "content": self.content}
+
+
+class Prepend:
+    """Puts `prepend` before a non-empty text, aligned with its first character."""
+
+    def __init__(self, prepend):
+        self.prepend = prepend
+
+    def normalize_str(self, text):
+        return self.prepend + text if text else text
+
+    def normalize_aligned(self, text):
+        if not text:
+            return text, []
+        return self.prepend + text, [(0, 1)] * len(self.prepend) + [(i, i + 1) for i in range(len(text))]
+
+    def to_dict(self):
+        return {"type": "Prepend", "prepend": self.prepend}
+
+
+class Strip:
+    """Removes leading (`left`) and trailing (`right`) Unicode whitespace."""
+
+    def __init__(self, left=True, right=True):
+        self.left, self.right = bool(left), bool(right)
+
+    def _bounds(self, text):
+        from .whitespace import WHITESPACE
+
+        a, b = 0, len(text)
+        if self.left:
+            while a < b and text[a] in WHITESPACE:
+                a += 1
+        if self.right:
+            while b > a and text[b - 1] in WHITESPACE:
+                b -= 1
+        return a, b
+
+    def normalize_str(self, text):
+        a, b = self._bounds(text)
+        return text[a:b]
+
+    def normalize_aligned(self, text):
+        a, b = self._bounds(text)
+        return text[a:b], [(i, i + 1) for i in range(a, b)]
+
+    def to_dict(self):
+        return {"type": "Strip", "strip_left": self.left, "strip_right": self.right}
+
+
 # ---- pre-tokenizers -----------------------------------------------------------------------
 class RegexSplit:
     """Splits with a regex. `behavior` says what happens to the matches, as the
@@ -239,6 +324,32 @@ class PreTokenizerSequence:
         return words
 
 
+class Digits(RegexSplit):
+    """Cuts out runs of numbers (\\p{N}), or each number character alone (`individual_digits`)."""
+
+    def __init__(self, individual_digits=False):
+        self.individual_digits = bool(individual_digits)
+        body = f"[{_u.NUMBERS}{_u.NUMBERS_ASTRAL}]"
+        super().__init__(body if individual_digits else body + "+", behavior="isolated")
+
+    def to_dict(self):
+        return {"type": "Digits", "individual_digits": self.individual_digits}
+
+
+class Punctuation(RegexSplit):
+    """Splits at each punctuation character (the reference's table, BERT's), with `behavior`."""
+
+    def __init__(self, behavior="isolated"):
+        from .wordpiece import BertPreTokenizer
+
+        super().__init__(f"[{BertPreTokenizer._PUNCT}]", behavior=behavior)
+
+    def to_dict(self):
+        names = {"removed": "Removed", "isolated": "Isolated", "merged_with_previous": "MergedWithPrevious",
+                 "merged_with_next": "MergedWithNext", "contiguous": "Contiguous"}
+        return {"type": "Punctuation", "behavior": names[self.behavior]}
+
+
 # ---- post-processor -----------------------------------------------------------------------
 class TemplateProcessing:
     """Adds special tokens by templates such as "[CLS]:0 $A:0 [SEP]:0" (token:type_id).
@@ -338,4 +449,38 @@ def _parse_template(template):
             out.append((name, type_id))
         else:
             out.append((item[0], int(item[1])))
+    return out
+
+
+class PostProcessorSequence:
+    """Post-processors in order (Llama-3-style files: ByteLevel offset trimming, then a
+    template). Every one but the last works on each sequence alone (`process` with one
+    sequence and no special tokens); the last one joins them and adds the special tokens."""
+
+    def __init__(self, processors):
+        self.processors = list(processors)
+
+    def num_special_tokens_to_add(self, is_pair):
+        return sum(p.num_special_tokens_to_add(is_pair) for p in self.processors)
+
+    def process(self, a, b, add_special_tokens):
+        if not self.processors:
+            return TemplateProcessing([("$A", 0)], [("$A", 0), ("$B", 1)], {}).process(a, b, add_special_tokens)
+        *first, last = self.processors
+        for p in first:
+            a = _each(p, a, add_special_tokens)
+            b = _each(p, b, add_special_tokens) if b is not None else None
+        return last.process(a, b, add_special_tokens)
+
+    def to_dict(self):
+        return {"type": "Sequence", "processors": [p.to_dict() for p in self.processors]}
+
+
+def _each(processor, e, add_special_tokens):
+    """`processor` applied to one sequence; the result keeps the sequence's overflow windows
+    (treated the same way) so that the core can still pair them."""
+    out = processor.process(e, None, add_special_tokens)
+    if out is e:
+        return out
+    out.overflowing = [processor.process(o, None, add_special_tokens) for o in e.overflowing] if e.overflowing else ()
     return out

@@ -176,3 +176,22 @@ def _sequence(seq, key):
 
 # ---- BPE options' decoders and the other tokenizer.json stages (decoders.py, components.py) ----------------
 # (registrations of the decoders and other stages go here)
+def _register_other_stages():
+    from . import decoders as dec
+
+    register("decoder", "ByteFallback", lambda d: dec.ByteFallback())
+    register("decoder", "Fuse", lambda d: dec.Fuse())
+    register("decoder", "Strip", lambda d: dec.Strip(d["content"], d.get("start", 0), d.get("stop", 0)))
+    register("decoder", "Replace", lambda d: dec.Replace(d["pattern"], d["content"]))
+    register("decoder", "Sequence", lambda d: dec.DecoderSequence(
+        [read_component("decoder", x) for x in d["decoders"]]))
+    register("normalizer", "Replace", lambda d: c.Replace(d["pattern"], d["content"]))
+    register("normalizer", "Prepend", lambda d: c.Prepend(d["prepend"]))
+    register("normalizer", "Strip", lambda d: c.Strip(d.get("strip_left", True), d.get("strip_right", True)))
+    register("pre_tokenizer", "Digits", lambda d: c.Digits(d.get("individual_digits", False)))
+    register("pre_tokenizer", "Punctuation", lambda d: c.Punctuation(_SPLIT_BEHAVIORS[d.get("behavior", "Isolated")]))
+    register("post_processor", "Sequence", lambda d: c.PostProcessorSequence(
+        [read_component("post_processor", x) for x in d["processors"]]))
+
+
+_register_other_stages()

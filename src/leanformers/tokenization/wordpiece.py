@@ -249,13 +249,17 @@ class WordPieceDecoder:
         self.cleanup = cleanup
 
     def decode(self, tokens):
+        return "".join(self.decode_chain(tokens))
+
+    def decode_chain(self, tokens):
+        """One step of a decoder Sequence: each token as it is joined (its space or prefix settled)."""
         prefix, n = self.prefix, len(self.prefix)
         out = []
         for i, token in enumerate(tokens):
             if i:
                 token = token[n:] if token.startswith(prefix) else " " + token
             out.append(cleanup_decoded(token) if self.cleanup else token)
-        return "".join(out)
+        return out
 
     def to_dict(self):
         return {"type": "WordPiece", "prefix": self.prefix, "cleanup": self.cleanup}
