@@ -135,12 +135,13 @@ class BPE:
         chars = to_byte_chars(word) if self.byte_level else word
         vocab = self.vocab
         if self.ignore_merges and chars in vocab:
-            tokens, spans = [chars], [(0, len(chars))]
+            tokens, spans = [chars], [(0, len(chars))] if self.byte_level else [(0, len(word.encode("utf-8")))]
         else:
             tokens, spans = self.merge_word(self._symbols(chars))
-        if len(chars) != len(word):  # a token holding part of a multi-byte character gets all of it
+        if not word.isascii():  # spans are in UTF-8 bytes: a token holding part of a character gets all of it
             char_of_byte = [i for i, c in enumerate(word) for _ in c.encode("utf-8")]
-            spans = [(char_of_byte[s], char_of_byte[e - 1] + 1) for s, e in spans]
+            spans = [(char_of_byte[s], char_of_byte[e - 1] + 1) if e > s else (char_of_byte[s], char_of_byte[s])
+                     for s, e in spans]
         return tuple(vocab[t] for t in tokens), tuple(tokens), tuple(spans)
 
     def token_to_id(self, token):
@@ -158,33 +159,39 @@ class BPE:
     # --- the algorithm
 
     def _symbols(self, chars):
-        """The word's first symbols as (tokens, spans): one per character (with the
-        prefix / suffix), `<0xXX>` bytes or `unk_token` for characters without a token;
-        without an unk_token such a character is dropped (its neighbours may then merge)."""
+        """The word's first symbols as (tokens, spans in UTF-8 bytes): one per character (with
+        the prefix / suffix), `<0xXX>` bytes or `unk_token` for characters without a token.
+        Without an unk_token such a character is dropped and, as in the reference, takes no
+        room: the positions of the symbols after it are counted without it."""
         vocab, prefix, suffix, unk = self.vocab, self.prefix, self.suffix, self.unk_token
         if not prefix and not suffix and all(c in vocab for c in chars):  # the common case
-            return list(chars), [(i, i + 1) for i in range(len(chars))]
-        tokens, spans = [], []
+            if chars.isascii() or self.byte_level:
+                return list(chars), [(i, i + 1) for i in range(len(chars))]
+        tokens, spans, pos = [], [], 0
         last = len(chars) - 1
         for i, c in enumerate(chars):
+            size = 1 if c.isascii() or self.byte_level else len(c.encode("utf-8"))
             piece = (prefix + c if i and prefix else c) + (suffix if i == last else "")
             if piece in vocab:
                 tokens.append(piece)
-                spans.append((i, i + 1))
+                spans.append((pos, pos + size))
+                pos += size
                 continue
             if self.byte_fallback:
                 pieces = [self._byte_tokens[b] for b in c.encode("utf-8")]
                 if all(p in vocab for p in pieces):
                     tokens += pieces
-                    spans += [(i, i + 1)] * len(pieces)
+                    spans += [(pos + k, pos + k + 1) for k in range(len(pieces))]
+                    pos += size
                     continue
             if unk is None:
                 continue
-            if self.fuse_unk and tokens and tokens[-1] == unk and spans[-1][1] == i:
-                spans[-1] = (spans[-1][0], i + 1)
+            if self.fuse_unk and tokens and tokens[-1] == unk and spans[-1][1] == pos:
+                spans[-1] = (spans[-1][0], pos + size)
             else:
                 tokens.append(unk)
-                spans.append((i, i + 1))
+                spans.append((pos, pos + size))
+            pos += size
         return tokens, spans
 
     def merge_word(self, symbols):

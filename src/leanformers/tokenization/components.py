@@ -134,7 +134,8 @@ class NormalizerSequence:
 
 class Replace:
     """Replaces every match of `pattern` ({"String": ..} or {"Regex": ..}) by `content`; the
-    characters of a replacement are aligned with the whole range they replace."""
+    characters of a replacement are aligned with the last character they replace (the
+    reference removes the match and inserts the content after what it removed)."""
 
     def __init__(self, pattern, content):
         from .decoders import compile_pattern
@@ -159,7 +160,7 @@ class Replace:
             out.append(text[pos:a])
             align += [(i, i + 1) for i in range(pos, a)]
             out.append(self.content)
-            align += [(a, b)] * len(self.content)
+            align += [(b - 1, b)] * len(self.content)
             pos = b
         out.append(text[pos:])
         align += [(i, i + 1) for i in range(pos, len(text))]
