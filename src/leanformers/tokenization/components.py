@@ -99,8 +99,14 @@ class _Composing:
                 out.append(piece)
                 if len(piece) == i - start:  # nothing composed: keep per-character ranges
                     align += [(start + k, start + k + 1) for k in range(len(piece))]
-                else:
-                    align += [(start, i)] * len(piece)
+                else:  # as the reference: a kept character keeps its place, a new one takes the next place
+                    j = start
+                    for ch in piece:
+                        k = text.find(ch, j, i)
+                        if k < 0:
+                            k = min(j, i - 1)
+                        align.append((k, k + 1))
+                        j = k + 1
                 start = i
         return "".join(out), align
 
