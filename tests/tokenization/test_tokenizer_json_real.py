@@ -3,6 +3,7 @@ ignore_merges byte-level BPE behind a Split; GPT-NeoX: NFC + byte-level BPE) aga
 reference (`tokenizers`) on the same files: ids on a large corpus, tokens and offsets,
 multilingual and odd text, added and special tokens in text, decoding, and arbitrary Unicode."""
 
+import json
 import random
 
 import pytest
@@ -15,7 +16,11 @@ from leanformers.tokenization import tokenizer_json  # noqa: E402
 from tests.support import corpus  # noqa: E402
 from tests.support.paths import SHARED_DATA  # noqa: E402
 
-NAMES = ("mistralai-Mistral-7B-Instruct-v0.3", "meta-llama-Meta-Llama-3-8B-Instruct", "EleutherAI-gpt-neox-20b")
+MISTRAL = "mistralai-Mistral-7B-Instruct-v0.3"
+# the last one: Mistral's BPE model, added tokens and decoders behind Llama-2's normalizer
+# (Prepend "▁", Replace " " -> "▁") instead of its Metaspace pre-tokenizer, written to a
+# temporary file that both libraries read
+NAMES = (MISTRAL, "meta-llama-Meta-Llama-3-8B-Instruct", "EleutherAI-gpt-neox-20b", MISTRAL + "+llama2-normalizer")
 SENTENCES = corpus.sentences(20_000)
 
 
@@ -33,11 +38,19 @@ MULTILINGUAL = _multilingual()
 
 
 @pytest.fixture(scope="module", params=NAMES)
-def pair(request):
-    path = SHARED_DATA / "tokenizers" / request.param / "tokenizer.json"
+def pair(request, tmp_path_factory):
+    name, _, variant = request.param.partition("+")
+    path = SHARED_DATA / "tokenizers" / name / "tokenizer.json"
     if not path.is_file():
         pytest.skip(f"{path} is absent: the real tokenizer.json files live in ../shared/data/tokenizers")
     data = tokenizer_json.load(path)
+    if variant:
+        data["pre_tokenizer"] = None
+        data["normalizer"] = {"type": "Sequence", "normalizers": [
+            {"type": "Prepend", "prepend": "\u2581"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}
+        path = tmp_path_factory.mktemp("mistral") / "tokenizer.json"
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     pre = data.get("pre_tokenizer") or {}
     if pre.get("type") == "Metaspace" and "Metaspace" not in tokenizer_json.REGISTRY["pre_tokenizer"]:
         pytest.skip("the Metaspace pre-tokenizer (metaspace.py, another issue's work) is not registered yet")
