@@ -462,7 +462,7 @@ def _parse_template(template):
 class PostProcessorSequence:
     """Post-processors in order (Llama-3-style files: ByteLevel offset trimming, then a
     template). Every one but the last works on each sequence alone (`process` with one
-    sequence and no special tokens); the last one joins them and adds the special tokens."""
+    sequence); the last one joins them and adds its special tokens."""
 
     def __init__(self, processors):
         self.processors = list(processors)
@@ -474,20 +474,11 @@ class PostProcessorSequence:
         if not self.processors:
             return TemplateProcessing([("$A", 0)], [("$A", 0), ("$B", 1)], {}).process(a, b, add_special_tokens)
         *first, last = self.processors
-        for p in first:
-            a = _each(p, a, add_special_tokens)
-            b = _each(p, b, add_special_tokens) if b is not None else None
+        for p in first:  # (the core calls `process` for each overflow window itself)
+            a = p.process(a, None, add_special_tokens)
+            b = p.process(b, None, add_special_tokens) if b is not None else None
         return last.process(a, b, add_special_tokens)
 
     def to_dict(self):
         return {"type": "Sequence", "processors": [p.to_dict() for p in self.processors]}
 
-
-def _each(processor, e, add_special_tokens):
-    """`processor` applied to one sequence; the result keeps the sequence's overflow windows
-    (treated the same way) so that the core can still pair them."""
-    out = processor.process(e, None, add_special_tokens)
-    if out is e:
-        return out
-    out.overflowing = [processor.process(o, None, add_special_tokens) for o in e.overflowing] if e.overflowing else ()
-    return out
