@@ -131,6 +131,7 @@ def test_normalizers(tmp_path, normalizer):
                                               "contiguous")],
     pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(),
                              pre_tokenizers.Digits(True)]),
+    pre_tokenizers.UnicodeScripts(),
 ])
 def test_pre_tokenizers(tmp_path, pre_tokenizer):
     vocab, merges = _vocab()
@@ -207,3 +208,20 @@ def test_bpe_dropout_is_refused():
 
     with pytest.raises(BPEError, match="dropout"):
         BPE.from_dict({"type": "BPE", "vocab": {"a": 0}, "merges": [], "dropout": 0.5})
+
+
+UNICODE_SCRIPTS_TEXTS = ("Hello世界ひらがなカタカナー abc", "abc123def", "a,b.c", "русский text", "a\u0301b", "日本 語",
+                         "😀a😀", "αβγabc", "a\tb\nc", " lead", "  ", "", "  日本", " \u0378a", "\ue000", "a \ue000 b",
+                         " 1a", "  \t")
+
+
+def test_unicode_scripts_splits_as_the_reference():
+    from tests.support import corpus
+
+    from leanformers.tokenization.components import UnicodeScripts
+
+    ref, ours = pre_tokenizers.UnicodeScripts(), UnicodeScripts()
+    texts = UNICODE_SCRIPTS_TEXTS + corpus.SCRIPTS + corpus.EMOJI + corpus.ODD + corpus.ACCENTED + tuple(
+        corpus.sentences(300))
+    for text in texts:
+        assert [(w, (a, b)) for w, a, b, _ in ours.split_aligned(text)] == ref.pre_tokenize_str(text), text

@@ -357,6 +357,71 @@ class Punctuation(RegexSplit):
         return {"type": "Punctuation", "behavior": names[self.behavior]}
 
 
+class UnicodeScripts:
+    """Cuts text where the Unicode script changes (Hiragana, Katakana and U+30FC count as
+    Han; Common and Inherited are scripts of their own). A plain space belongs to no
+    script: it stays with the word before it."""
+
+    _scripts = {}  # character -> script name, filled as characters are met
+
+    @classmethod
+    def script(cls, c):
+        name = cls._scripts.get(c)
+        if name is None:
+            if c == " ":
+                name = ""
+            elif c == "\u30fc":
+                name = "HAN"
+            else:
+                name = next((n for n, p in _script_patterns() if p.match(c)), "")
+                if name in ("HIRAGANA", "KATAKANA"):
+                    name = "HAN"
+                elif name == "UNKNOWN":
+                    name = ""
+            cls._scripts[c] = name
+        return name
+
+    def split(self, text):
+        return [piece for piece, _, _, _ in self.split_aligned(text)]
+
+    def split_aligned(self, text):
+        # a space and a character of no script (unassigned, private use) belong to no script:
+        # they stay with the word before them, and the reference drops them at the start
+        cuts, last = [], None
+        for i, c in enumerate(text):
+            s = self.script(c)
+            if s and s != last:
+                cuts.append(i)
+                last = s
+        if not cuts:
+            return []
+        cuts.append(len(text))
+        return [(text[a:b], a, b, None) for a, b in zip(cuts, cuts[1:])]
+
+    def to_dict(self):
+        return {"type": "UnicodeScripts"}
+
+
+_SCRIPT_PATTERNS = []
+
+
+def _script_patterns():
+    """[(script name, pattern matching its characters)], common scripts first (the `regex`
+    module knows the Script property; `unicodedata` does not)."""
+    if not _SCRIPT_PATTERNS:
+        import regex
+        from regex import _regex_core
+
+        first = ["LATIN", "COMMON", "INHERITED", "HAN", "CYRILLIC", "GREEK", "ARABIC", "HIRAGANA", "KATAKANA"]
+        values = {}
+        for name, value in _regex_core.PROPERTIES["SCRIPT"][1].items():
+            if len(name) > len(values.get(value, "")):
+                values[value] = name  # the long name of each value
+        names = first + sorted(set(values.values()) - set(first))
+        _SCRIPT_PATTERNS.extend((n, regex.compile(rf"\p{{Script={n}}}")) for n in names)
+    return _SCRIPT_PATTERNS
+
+
 # ---- post-processor -----------------------------------------------------------------------
 class TemplateProcessing:
     """Adds special tokens by templates such as "[CLS]:0 $A:0 [SEP]:0" (token:type_id).
