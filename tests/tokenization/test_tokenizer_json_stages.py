@@ -112,7 +112,7 @@ def test_bpe_long_word_merges_as_the_reference(tmp_path):
 
 @pytest.mark.parametrize("normalizer", [
     normalizers.Replace(" ", "▁"), normalizers.Replace(tokenizers.Regex(r"\s+"), " "),
-    normalizers.Replace(tokenizers.Regex(r"[0-9]"), ""), normalizers.Replace("ll", "L"),
+    normalizers.Replace(tokenizers.Regex(r"[0-9]"), ""), normalizers.Replace("ll", "L"), normalizers.Replace("o", "LLL"), normalizers.Replace(tokenizers.Regex("e+"), "LL"),
     normalizers.Prepend("▁"), normalizers.Strip(), normalizers.Strip(left=False), normalizers.Strip(right=False),
     normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")]),
     normalizers.Sequence([normalizers.Strip(), normalizers.NFKC(), normalizers.Lowercase()]),
