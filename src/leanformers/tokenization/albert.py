@@ -18,7 +18,6 @@ class AlbertTokenizer(SentencePieceUnigramTokenizer):
                  unk_token="<unk>", sep_token="[SEP]", pad_token="<pad>", cls_token="[CLS]", mask_token="[MASK]",
                  _spm_precompiled_charsmap=None, add_prefix_space=True, trim_offsets=True, **kwargs):
         file_post_processor = kwargs.pop("post_processor", None)
-        kwargs.pop("unk_id", None)
         kwargs.pop("vocab_file", None)
         self.add_prefix_space, self.trim_offsets = add_prefix_space, trim_offsets
         self.do_lower_case, self.keep_accents = do_lower_case, keep_accents

@@ -123,6 +123,11 @@ class SentencePieceUnigramTokenizer(PreTrainedTokenizer):
             kwargs["vocab"] = vocab
         return kwargs
 
+    @property
+    def special_tokens_map(self):
+        # transformers 5 lists the named special tokens only; the extra ones are `extra_special_tokens`
+        return {key: str(value) for key, value in self._special.items() if value is not None}
+
     def _build(self, vocab, unk_id, normalizer, pre_tokenizer, decoder, post_processor=None):
         self._tokenizer = tokenizer_json.build_tokenizer(
             {"model": unigram_model(vocab, unk_id), "normalizer": normalizer, "pre_tokenizer": pre_tokenizer,
@@ -144,7 +149,6 @@ class T5Tokenizer(SentencePieceUnigramTokenizer):
     def __init__(self, vocab=None, eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
                  _spm_precompiled_charsmap=None, extra_ids=100, additional_special_tokens=None, **kwargs):
         kwargs.pop("post_processor", None)  # T5 always builds its own
-        kwargs.pop("unk_id", None)
         kwargs.pop("vocab_file", None)
         self._extra_ids = extra_ids
         sentinels = [f"<extra_id_{i}>" for i in range(extra_ids)]

@@ -17,7 +17,6 @@ class XLMRobertaTokenizer(SentencePieceUnigramTokenizer):
                  cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
                  _spm_precompiled_charsmap=None, **kwargs):
         kwargs.pop("post_processor", None)  # always built from the arguments
-        kwargs.pop("unk_id", None)
         kwargs.pop("vocab_file", None)
         self.add_prefix_space = add_prefix_space
         if vocab is None:

@@ -11,10 +11,9 @@ from .t5 import (SentencePieceUnigramTokenizer, metaspace, normalizer_sequence, 
 
 class XLNetTokenizer(SentencePieceUnigramTokenizer):
     """XLNet's tokenizer: `A <sep> <cls>` / `A <sep> B <sep> <cls>` (type ids 0, 1, and 2 for <cls>),
-    padded on the left with type id 3."""
+    padded on the left (pad type id 0, as the reference pads)."""
 
     vocab_files_names = {"vocab_file": "spiece.model"}
-    model_input_names = ["input_ids", "token_type_ids", "attention_mask"]
     padding_side = "left"
 
     def __init__(self, vocab=None, unk_id=0, do_lower_case=False, remove_space=True, keep_accents=False,
@@ -45,10 +44,6 @@ class XLNetTokenizer(SentencePieceUnigramTokenizer):
         self._set_post_processor(template([("$A", 0), (sep, 0), (cls, 2)],
                                           [("$A", 0), (sep, 0), ("$B", 1), (sep, 1), (cls, 2)],
                                           {sep: self.sep_token_id, cls: self.cls_token_id}))
-
-    @property
-    def pad_token_type_id(self):
-        return 3
 
 
 XLNetTokenizerFast = XLNetTokenizer
