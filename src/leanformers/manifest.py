@@ -36,7 +36,7 @@ MANIFEST = {
     "t5": "leanformers.tokenization.t5",
     "mt5": "leanformers.tokenization.t5",
     "llama": "leanformers.tokenization.llama",
-    "mistral": "leanformers.tokenization.llama",
+    "mistral": "leanformers.tokenization.fast",  # the reference loads its checkpoints with TokenizersBackend
     "gemma": "leanformers.tokenization.gemma",
     "qwen2": "leanformers.tokenization.qwen2",
     "xlm-roberta": "leanformers.tokenization.xlm_roberta",

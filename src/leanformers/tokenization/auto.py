@@ -11,6 +11,11 @@ from .. import hub
 from ..configuration import embedded_model
 from ..manifest import MANIFEST, architecture, architectures
 from ..utils.files import read_json
+from .fast import GENERIC_CLASS_NAMES, TokenizersBackend
+
+# model types whose checkpoints name a tokenizer class the reference does not trust: their own class wins
+# (transformers' MODELS_WITH_INCORRECT_HUB_TOKENIZER_CLASS, the ones leanformers knows)
+INCORRECT_HUB_CLASS = {"qwen2"}
 
 
 def tokenizer_classes():
@@ -19,6 +24,8 @@ def tokenizer_classes():
 
 
 def tokenizer_class_from_name(class_name):
+    if class_name in GENERIC_CLASS_NAMES:
+        return TokenizersBackend
     name = class_name[:-4] if class_name.endswith("Fast") else class_name
     where = tokenizer_classes().get(name)
     if where is None:
@@ -48,23 +55,59 @@ class AutoTokenizer:
             return embedded.auto_tokenizer(*inputs, **kwargs)
         hub_kwargs = {k: kwargs[k] for k in hub.HUB_KWARGS if k in kwargs}
         path = pretrained_model_name_or_path
-        class_name = None
-        config_file = hub.resolve_file(path, "tokenizer_config.json", required=False, **hub_kwargs)
-        if config_file is not None:
-            class_name = _read(config_file).get("tokenizer_class")
-        if class_name is None:
-            model_config = hub.resolve_file(path, "config.json", required=False, **hub_kwargs)
-            model_type = _read(model_config).get("model_type") if model_config is not None else None
-            if model_type is not None:
-                if model_type not in MANIFEST:
-                    raise ValueError(f"AutoTokenizer: model_type {model_type!r} in {model_config!r} has no "
-                                     f"tokenizer in leanformers; supported model types: {sorted(MANIFEST)}.")
-                class_name = next(iter(architecture(model_type).tokenizers))
-        if class_name is None:
-            raise ValueError(f"AutoTokenizer cannot tell the tokenizer class of {str(path)!r}: neither "
-                             "tokenizer_config.json (tokenizer_class) nor config.json (model_type) names it. "
-                             "Use the tokenizer class directly, e.g. BertTokenizer.from_pretrained(path).")
+        class_name = pick_class_name(path, hub_kwargs)
         return tokenizer_class_from_name(class_name).from_pretrained(path, *inputs, **kwargs)
+
+
+def pick_class_name(path, hub_kwargs):
+    """The tokenizer class name AutoTokenizer loads for `path`, by the reference's rules: tokenizer_config.json's
+    `tokenizer_class`, weighed against config.json's `model_type`; a LlamaTokenizer whose tokenizer.json is
+    byte-level, a model type whose declared class is the generic one (mistral), or a folder with nothing but
+    tokenizer.json give the generic TokenizersBackend."""
+    config_file = hub.resolve_file(path, "tokenizer_config.json", required=False, **hub_kwargs)
+    hub_class = _read(config_file).get("tokenizer_class") if config_file is not None else None
+    model_config = hub.resolve_file(path, "config.json", required=False, **hub_kwargs)
+    model_type = _read(model_config).get("model_type") if model_config is not None else None
+    registered = None
+    if model_type is not None and model_type in MANIFEST:
+        registered = next(iter(architecture(model_type).tokenizers))
+    elif model_type is not None and hub_class is None:
+        raise ValueError(f"AutoTokenizer: model_type {model_type!r} in {model_config!r} has no "
+                         f"tokenizer in leanformers; supported model types: {sorted(MANIFEST)}.")
+    strip = (lambda name: name[:-4] if name and name.endswith("Fast") else name)
+    if (hub_class is not None and strip(hub_class) == "LlamaTokenizer" and registered != "TokenizersBackend"
+            and model_type not in INCORRECT_HUB_CLASS and _byte_level_json(path, hub_kwargs)):
+        return "TokenizersBackend"
+    if hub_class is not None and registered is not None and strip(registered) != strip(hub_class):
+        if registered in GENERIC_CLASS_NAMES:
+            return "TokenizersBackend"
+        return registered if model_type in INCORRECT_HUB_CLASS else hub_class
+    if hub_class is not None:
+        return hub_class
+    if registered is not None:
+        return registered
+    if hub.resolve_file(path, "tokenizer.json", required=False, **hub_kwargs) is not None:
+        return "TokenizersBackend"
+    raise ValueError(f"AutoTokenizer cannot tell the tokenizer class of {str(path)!r}: neither "
+                     "tokenizer_config.json (tokenizer_class) nor config.json (model_type) names it, and there is "
+                     "no tokenizer.json. Use the tokenizer class directly, e.g. BertTokenizer.from_pretrained(path).")
+
+
+def _byte_level_json(path, hub_kwargs):
+    """Whether the folder's tokenizer.json has a ByteLevel pre-tokenizer (alone or in a Sequence)."""
+    file = hub.resolve_file(path, "tokenizer.json", required=False, **hub_kwargs)
+    if file is None:
+        return False
+    pre = (tokenizer_json_load(file).get("pre_tokenizer") or {})
+    items = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
+    return any(isinstance(p, dict) and p.get("type") == "ByteLevel" for p in items)
+
+
+def tokenizer_json_load(file):
+    import json
+
+    with open(file, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def _read(path):

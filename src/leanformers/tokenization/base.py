@@ -442,7 +442,12 @@ class PreTrainedTokenizer:
 
 
 
-PreTrainedTokenizerFast = PreTrainedTokenizer  # transformers 5 has one class for both
+def __getattr__(name):
+    # the generic tokenizer.json class lives in fast.py, which builds on this module
+    if name in ("PreTrainedTokenizerFast", "TokenizersBackend"):
+        from . import fast
+        return getattr(fast, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _to_list(x):
