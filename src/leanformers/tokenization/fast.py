@@ -16,13 +16,17 @@ ARCHITECTURE = {
 }
 
 import copy
+import logging
 import os
 
 from .. import hub
 from . import tokenizer_files, tokenizer_json
+from ..utils.files import json_text
 from .bpe import read_merges_txt, read_vocab_json
 from .base import PreTrainedTokenizer
 from .components import TemplateProcessing
+
+logger = logging.getLogger(__name__)
 
 GENERIC_CLASS_NAMES = ("PreTrainedTokenizerFast", "TokenizersBackend", "PreTrainedTokenizer")
 
@@ -31,6 +35,7 @@ class TokenizersBackend(PreTrainedTokenizer):
     """A tokenizer.json loaded as it is ("Hello world" with Llama-3's file -> [9906, 1917])."""
 
     vocab_files_names = {}  # tokenizer.json only (from_pretrained passes it as tokenizer_file)
+    model_input_names = ["input_ids", "attention_mask"]
 
     def __init__(self, *args, tokenizer_object=None, tokenizer_file=None, post_processor=None, **kwargs):
         kwargs.pop("backend", None)
@@ -61,6 +66,8 @@ class TokenizersBackend(PreTrainedTokenizer):
                 post_processor = tokenizer_json.read_component("post_processor", post_processor)
             self._tokenizer.post_processor = post_processor
         update = explicit or self._tokenizer.post_processor is None
+        self.clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output = bool(
+            kwargs.pop("clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output", False))
         super().__init__(*args, **kwargs)
         if update or self._tokenizer.post_processor is None:
             self.update_post_processor()
@@ -73,9 +80,27 @@ class TokenizersBackend(PreTrainedTokenizer):
         path = pretrained_model_name_or_path
         init = tokenizer_files.constructor_arguments(cls, path, hub_kwargs)
         init = {k: v for k, v in init.items() if v is not None or k not in cls.vocab_files_names}
+        template = hub.resolve_file(path, "chat_template.jinja", required=False, **hub_kwargs)
+        if template is not None:
+            with open(template, encoding="utf-8") as f:
+                init["chat_template"] = f.read()
         init.update(kwargs)
         init.setdefault("name_or_path", str(path))
         return cls(*inputs, **cls.convert_to_native_format(init))
+
+    def save_pretrained(self, save_directory, filename_prefix=None, **kwargs):
+        """Write what the reference writes: tokenizer_config.json, tokenizer.json and, when the tokenizer
+        has a chat template, chat_template.jinja; returns their paths."""
+        from .tokenizer_json import tokenizer_to_json
+
+        config = tokenizer_files.config_dict(self)
+        config.pop("added_tokens_decoder", None)  # tokenizer.json holds them
+        template = config.pop("chat_template", None)
+        texts = {"tokenizer_config.json": json_text(config, ensure_ascii=False)}
+        if isinstance(template, str):
+            texts["chat_template.jinja"] = template
+        texts["tokenizer.json"] = json_text(tokenizer_to_json(self._tokenizer), sort_keys=False, ensure_ascii=False)
+        return tokenizer_files.write_texts(save_directory, texts, filename_prefix)
 
     @classmethod
     def convert_to_native_format(cls, kwargs):
@@ -116,6 +141,22 @@ class TokenizersBackend(PreTrainedTokenizer):
         if kwargs.get("merges") is None and isinstance(merges_file, str) and os.path.isfile(merges_file):
             kwargs["merges"] = read_merges_txt(merges_file)
         return kwargs
+
+    def _decode(self, ids, skip_special_tokens, clean_up_tokenization_spaces):
+        # as the reference: the WordPiece clean-up (" ," -> ",") is skipped for a BPE model, whose text keeps
+        # its spaces, unless forced
+        if clean_up_tokenization_spaces is None:
+            clean_up_tokenization_spaces = self.clean_up_tokenization_spaces
+        if (clean_up_tokenization_spaces and type(self._tokenizer.model).__name__ == "BPE"
+                and not self.clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output):
+            if not self.deprecation_warnings.get("bpe-clean-up"):
+                logger.warning(f"Ignoring clean_up_tokenization_spaces=True for the BPE tokenizer "
+                               f"{type(self).__name__}: the clean-up strips spaces that BPE text keeps. Set "
+                               "clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output=True to "
+                               "force it.")
+                self.deprecation_warnings["bpe-clean-up"] = True
+            clean_up_tokenization_spaces = False
+        return super()._decode(ids, skip_special_tokens, clean_up_tokenization_spaces)
 
     # ---- bos / eos -------------------------------------------------------------------------------
     @property
