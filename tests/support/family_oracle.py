@@ -179,3 +179,47 @@ def assigned_text(max_size=40):
 
     return st.text(st.characters(blacklist_categories=("Cs",)).filter(lambda c: unicodedata.category(c) != "Cn"),
                    max_size=max_size)
+
+
+def standard_tests(hypothesis_examples=2000):
+    """The behaviour tests of one family, for a test module that defines the module fixtures `pair`
+    (ours, reference) and `texts` (the corpus): `globals().update(standard_tests())`."""
+    from hypothesis import HealthCheck, given, settings
+
+    from .corpus import EMOJI, SCRIPTS, sentence_pairs
+
+    def test_class_and_settings_are_the_reference_ones(pair):
+        check_settings(*pair)
+
+    def test_input_ids_and_attention_mask_of_the_corpus(pair, texts):
+        check_ids(*pair, texts)
+
+    def test_tokens_offsets_word_ids_special_mask(pair, texts):
+        check_details(*pair, texts[:3000])
+
+    def test_decode_with_and_without_special_tokens(pair, texts):
+        check_decode(*pair, texts[:3000])
+
+    def test_sentence_pairs(pair):
+        check_pairs(*pair, sentence_pairs(1000))
+
+    def test_multilingual_and_emoji(pair):
+        samples = list(SCRIPTS) + list(EMOJI) + [" ".join(SCRIPTS), "".join(EMOJI), "  ".join(SCRIPTS + EMOJI)]
+        check_details(*pair, samples)
+        check_decode(*pair, samples)
+
+    def test_truncation_and_padding_both_sides(pair, texts):
+        check_truncation_padding(*pair, texts[:300], sentence_pairs(300))
+
+    def test_is_split_into_words(pair, texts):
+        check_split_into_words(*pair, texts[:1000])
+
+    def test_save_pretrained_round_trips_in_both_libraries(pair, tmp_path, texts):
+        check_save_round_trip(*pair, tmp_path, texts[:200])
+
+    @settings(max_examples=hypothesis_examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(text=assigned_text())
+    def test_arbitrary_unicode(text, pair):
+        check_one(*pair, text)
+
+    return {name: f for name, f in locals().items() if name.startswith("test_")}
