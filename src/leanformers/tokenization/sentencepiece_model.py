@@ -372,15 +372,173 @@ class SentencePieceModel:
     def piece_to_id(self) -> dict[str, int]:
         return {p.piece: i for i, p in enumerate(self.pieces)}
 
-    def extract(self, model_kind: str = "BPE", vocab_scores=None) -> dict[str, Any]:
-        from leanformers.tokenization._sentencepiece_convert import extract
+    def extract(self, model_kind: str | None = None) -> dict[str, Any]:
+        """What transformers' ``SentencePieceExtractor.extract`` returns for ``model_kind``.
 
-        return extract(self, model_kind, vocab_scores)
+        ``model_kind`` is ``"Unigram"`` or ``"BPE"`` (``None``: Unigram for a unigram model,
+        BPE otherwise). Keys: Unigram -> ``unk_id``, ``vocab`` (list of (piece, score)); BPE ->
+        ``vocab`` ({piece: id}) and ``merges`` (list of (left, right)); both ->
+        ``additional_special_tokens`` (AddedToken for each control and user-defined piece, in id
+        order; control pieces are special) and ``_spm_precompiled_charsmap`` (bytes or None).
+        """
+        from leanformers.tokenization.added_tokens import AddedToken
+
+        if model_kind is None:
+            model_kind = "Unigram" if self.trainer_spec.model_type == UNIGRAM else "BPE"
+        if model_kind not in ("Unigram", "BPE"):
+            raise ValueError(f"model_kind must be 'Unigram' or 'BPE', not {model_kind!r}")
+        scored = [(p.piece, p.score) for p in self.pieces]
+        result: dict[str, Any] = {}
+        if model_kind == "BPE":
+            vocab = {piece: index for index, (piece, _) in enumerate(scored)}
+            result["vocab"] = vocab
+            result["merges"] = _merges_in_vocab_order(vocab)
+        else:
+            result["unk_id"] = self.trainer_spec.unk_id
+            result["vocab"] = scored
+        result["additional_special_tokens"] = [
+            AddedToken(p.piece, normalized=False, special=p.type == CONTROL)
+            for p in self.pieces
+            if p.type in (CONTROL, USER_DEFINED)
+        ]
+        result["_spm_precompiled_charsmap"] = self.normalizer_spec.precompiled_charsmap or None
+        return result
 
     def tokenizer_json(self, legacy: bool = True) -> dict[str, Any]:
-        from leanformers.tokenization._sentencepiece_convert import tokenizer_json
+        """The tokenizer.json object transformers builds for a generic tokenizer read from this model.
 
-        return tokenizer_json(self, legacy)
+        A unigram model gives a Unigram model, any other a BPE model with merges ranked by
+        piece score; the normalizer, pre-tokenizer and decoder follow the normalizer spec.
+        """
+        vocab = self.extract(None)["vocab"]
+        return _tokenizer_json(self, vocab, legacy)
+
+
+def _merges_in_vocab_order(vocab: dict[str, int]) -> list[tuple[str, str]]:
+    """Every split of a piece into two pieces, ordered by the id of the merged piece."""
+    found: list[tuple[int, int, int, int, int, str, str]] = []
+    for piece, piece_id in vocab.items():
+        for cut in range(1, len(piece)):
+            left, right = piece[:cut], piece[cut:]
+            left_id = vocab.get(left)
+            if left_id is None:
+                continue
+            right_id = vocab.get(right)
+            if right_id is None:
+                continue
+            found.append((piece_id, len(left), len(right), left_id, right_id, left, right))
+    found.sort(key=lambda item: item[:5])
+    return [(left, right) for *_, left, right in found]
+
+
+def _merges_by_score(model: SentencePieceModel, id_to_token: dict[int, str]) -> list[list[str]]:
+    """Merges of normal pieces, best score first, then lowest id."""
+    normal: dict[str, tuple[float, int]] = {}
+    for index, piece in enumerate(model.pieces):
+        if piece.type == NORMAL and index in id_to_token:
+            normal[id_to_token[index]] = (piece.score, index)
+    ranked = []
+    for token, (score, index) in normal.items():
+        for cut in range(1, len(token)):
+            left, right = token[:cut], token[cut:]
+            if left in normal and right in normal:
+                ranked.append((-score, index, left, right))
+    ranked.sort()
+    return [[left, right] for _, _, left, right in ranked]
+
+
+def _replace(pattern: dict[str, str], content: str) -> dict[str, Any]:
+    return {"type": "Replace", "pattern": pattern, "content": content}
+
+
+def _tokenizer_json(model: SentencePieceModel, vocab, legacy: bool) -> dict[str, Any]:
+    import base64
+    import re
+
+    trainer = model.trainer_spec
+    spec = model.normalizer_spec
+    byte_fallback = trainer.byte_fallback
+    if isinstance(vocab, dict):
+        id_to_token = {token_id: token for token, token_id in vocab.items()}
+    else:
+        id_to_token = {token_id: item[0] for token_id, item in enumerate(vocab)}
+    user_defined = [
+        id_to_token[index]
+        for index, piece in enumerate(model.pieces)
+        if piece.type == USER_DEFINED and index in id_to_token
+    ]
+
+    if isinstance(vocab, dict):
+        model_json: dict[str, Any] = {
+            "type": "BPE",
+            "dropout": None,
+            "unk_token": trainer.unk_piece,
+            "continuing_subword_prefix": None,
+            "end_of_word_suffix": None,
+            "fuse_unk": True,
+            "byte_fallback": byte_fallback,
+            "ignore_merges": bool(user_defined),
+            "vocab": dict(vocab),
+            "merges": _merges_by_score(model, id_to_token),
+        }
+    else:
+        model_json = {
+            "type": "Unigram",
+            "unk_id": trainer.unk_id,
+            "vocab": [[piece, score] for piece, score in vocab],
+            "byte_fallback": byte_fallback,
+        }
+
+    normalizer_steps: list[dict[str, Any]] = []
+    if spec.precompiled_charsmap:
+        normalizer_steps.append(
+            {
+                "type": "Precompiled",
+                "precompiled_charsmap": base64.b64encode(spec.precompiled_charsmap).decode("ascii"),
+            }
+        )
+    if spec.remove_extra_whitespaces:
+        normalizer_steps.append(_replace({"Regex": r"\A +| +\z"}, ""))
+        normalizer_steps.append(_replace({"Regex": " {2,}"}, " "))
+    if spec.escape_whitespaces:
+        normalizer_steps.append(_replace({"String": " "}, "\u2581"))
+    if spec.add_dummy_prefix and legacy:
+        normalizer_steps.append(_replace({"Regex": "\\A\u2581"}, "\u2581\u2581"))
+
+    pre_steps: list[dict[str, Any]] = []
+    if spec.add_dummy_prefix:
+        pre_steps.append(
+            {
+                "type": "Metaspace",
+                "replacement": "\u2581",
+                "prepend_scheme": "always" if legacy else "first",
+                "split": False,
+            }
+        )
+    if user_defined:
+        pattern = "|".join(re.escape(piece) for piece in sorted(user_defined, key=len, reverse=True))
+        pre_steps.append({"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False})
+
+    decoder_steps: list[dict[str, Any]] = [_replace({"String": "\u2581"}, " ")]
+    if byte_fallback:
+        decoder_steps.append({"type": "ByteFallback"})
+    if spec.add_dummy_prefix:
+        decoder_steps.append({"type": "Fuse"})
+        decoder_steps.append({"type": "Strip", "content": " ", "start": 1, "stop": 0})
+    elif byte_fallback:
+        decoder_steps.append({"type": "Fuse"})
+
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [],
+        "normalizer": {"type": "Sequence", "normalizers": normalizer_steps},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": pre_steps} if pre_steps else None,
+        "model": model_json,
+        "post_processor": None,
+        "decoder": {"type": "Sequence", "decoders": decoder_steps},
+    }
 
 
 def _fix(path: str) -> str:
