@@ -30,6 +30,14 @@ UNIGRAM, BPE, WORD, CHAR = 1, 2, 3, 4
 _MODEL_TYPE_NAMES = {UNIGRAM: "unigram", BPE: "bpe", WORD: "word", CHAR: "char"}
 
 
+def _as_float32(value: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+# float fields hold 32-bit values, so their defaults read as the nearest float32 (as protobuf gives them)
+_F32_0_9995 = _as_float32(0.9995)
+
+
 class SentencePieceModelError(ValueError):
     """A file could not be read as a SentencePiece model."""
 
@@ -207,7 +215,7 @@ class TrainerSpec:
     enable_differential_privacy: bool = False
     differential_privacy_noise_level: float = 0.0
     differential_privacy_clipping_threshold: int = 0
-    character_coverage: float = 0.9995
+    character_coverage: float = _F32_0_9995
     input_sentence_size: int = 0
     shuffle_input_sentence: bool = True
     mining_sentence_size: int = 0
@@ -243,6 +251,7 @@ class TrainerSpec:
     unk_surface: str = " \u2047 "
     train_extremely_large_corpus: bool = False
     seed_sentencepieces_file: str = ""
+    auto_character_coverage: bool = False
 
     @property
     def model_type_name(self) -> str:
@@ -307,6 +316,7 @@ _TRAINER_FIELDS: dict[int, tuple[str, Any, bool]] = {
     44: ("unk_surface", _text, False),
     49: ("train_extremely_large_corpus", _bool, False),
     54: ("seed_sentencepieces_file", _text, False),
+    55: ("auto_character_coverage", _bool, False),
 }
 
 _NORMALIZER_FIELDS: dict[int, tuple[str, Any, bool]] = {
@@ -579,6 +589,12 @@ def parse_model(data: bytes, source: str = "<bytes>") -> SentencePieceModel:
     if not pieces:
         raise SentencePieceModelError(
             f"{source} holds no vocabulary pieces, so it is not a usable SentencePiece model: {_fix(source)}"
+        )
+    empty = next((index for index, piece in enumerate(pieces) if not piece.piece), None)
+    if empty is not None:
+        raise SentencePieceModelError(
+            f"{source} is not a valid SentencePiece model: piece {empty} is empty (a damaged or foreign file): "
+            f"{_fix(source)}"
         )
     if not has_trainer and not has_normalizer:
         raise SentencePieceModelError(
