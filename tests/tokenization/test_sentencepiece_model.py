@@ -307,7 +307,7 @@ def test_a_folder_is_refused_naming_it(tmp_path):
     assert str(tmp_path) in str(caught.value)
 
 
-def test_no_sentencepiece_or_protobuf_at_run_time(run_python=None):
+def test_no_sentencepiece_protobuf_or_torch_at_run_time():
     import subprocess
     import sys
 
