@@ -21,7 +21,7 @@ _CORE_NAMES = {
     "AutoTokenizer": "leanformers.tokenization.auto",
     "BatchEncoding": "leanformers.tokenization.batch_encoding",
     "PreTrainedTokenizer": "leanformers.tokenization.base",
-    "PreTrainedTokenizerFast": "leanformers.tokenization.base",
+    "PreTrainedTokenizerFast": "leanformers.tokenization.fast",
     "PretrainedConfig": "leanformers.configuration",
     "PreTrainedConfig": "leanformers.configuration",
     "AutoConfig": "leanformers.configuration",

@@ -442,12 +442,7 @@ class PreTrainedTokenizer:
 
 
 
-def __getattr__(name):
-    # the generic tokenizer.json class lives in fast.py, which builds on this module
-    if name in ("PreTrainedTokenizerFast", "TokenizersBackend"):
-        from . import fast
-        return getattr(fast, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# PreTrainedTokenizerFast (transformers 5's TokenizersBackend, any tokenizer.json) is in fast.py
 
 
 def _to_list(x):
