@@ -8,10 +8,9 @@ ARCHITECTURE = {
 import base64
 import os
 
-from .. import hub
-from . import tokenizer_files, tokenizer_json
+from . import tokenizer_json
 from .added_tokens import AddedToken
-from .base import PreTrainedTokenizer
+from .fast import TokenizersBackend
 
 SPIECE_UNDERLINE = "\u2581"
 
@@ -73,23 +72,15 @@ def extract_unigram(model_file):
             "_spm_precompiled_charsmap": model.normalizer_spec.precompiled_charsmap or None}
 
 
-class SentencePieceUnigramTokenizer(PreTrainedTokenizer):
-    """A Unigram SentencePiece family built as transformers 5 builds it: from_pretrained takes from
+class SentencePieceUnigramTokenizer(TokenizersBackend):
+    """A Unigram SentencePiece family built as transformers 5 builds it (on TokenizersBackend, whose
+    from_pretrained and save_pretrained it keeps): from_pretrained takes from
     tokenizer.json the vocab, the precompiled charsmap and the post-processor, or from the .model file
     (`vocab_files_names["vocab_file"]`) its pieces, reordered by the family's `convert_from_spm`;
     the family's __init__ defines every stage from its arguments (`_pipeline`)."""
 
     vocab_files_names = {"vocab_file": "spiece.model"}
     model_input_names = ["input_ids", "attention_mask"]
-
-    @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, *inputs, **kwargs):
-        hub_kwargs = hub.pop_hub_kwargs(kwargs)
-        path = pretrained_model_name_or_path
-        init = tokenizer_files.constructor_arguments(cls, path, hub_kwargs)
-        init.update(kwargs)
-        init.setdefault("name_or_path", str(path))
-        return cls(*inputs, **cls.convert_to_native_format(init))
 
     @classmethod
     def convert_to_native_format(cls, kwargs):
