@@ -65,11 +65,14 @@ def extract_unigram(model_file):
     from .sentencepiece_model import read_model
 
     model = read_model(model_file)
-    pieces = model.pieces
-    return {"vocab": [(p.piece, p.score) for p in pieces], "unk_id": model.trainer_spec.unk_id,
-            "additional_special_tokens": [AddedToken(p.piece, normalized=False, special=p.type == 3)
-                                          for p in pieces if p.type in (3, 4)],
-            "_spm_precompiled_charsmap": model.normalizer_spec.precompiled_charsmap or None}
+    try:
+        return model.extract("Unigram")
+    except ImportError:  # sentencepiece_model's converter module is not there: the same, here
+        pieces = model.pieces
+        return {"vocab": [(p.piece, p.score) for p in pieces], "unk_id": model.trainer_spec.unk_id,
+                "additional_special_tokens": [AddedToken(p.piece, normalized=False, special=p.type == 3)
+                                              for p in pieces if p.type in (3, 4)],
+                "_spm_precompiled_charsmap": model.normalizer_spec.precompiled_charsmap or None}
 
 
 class SentencePieceUnigramTokenizer(TokenizersBackend):
