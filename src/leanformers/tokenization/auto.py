@@ -16,6 +16,9 @@ from .fast import GENERIC_CLASS_NAMES, TokenizersBackend
 # model types whose checkpoints name a tokenizer class the reference does not trust: their own class wins
 # (transformers' MODELS_WITH_INCORRECT_HUB_TOKENIZER_CLASS, the ones leanformers knows)
 INCORRECT_HUB_CLASS = {"qwen2"}
+# model types the reference maps to no tokenizer class of their own: named by model_type alone they load the
+# generic TokenizersBackend (their checkpoints name LlamaTokenizer in tokenizer_config.json)
+GENERIC_BY_MODEL_TYPE = {"llama"}
 
 
 def tokenizer_classes():
@@ -69,7 +72,9 @@ def pick_class_name(path, hub_kwargs):
     model_config = hub.resolve_file(path, "config.json", required=False, **hub_kwargs)
     model_type = _read(model_config).get("model_type") if model_config is not None else None
     registered = None
-    if model_type is not None and model_type in MANIFEST:
+    if model_type in GENERIC_BY_MODEL_TYPE:
+        registered = "TokenizersBackend" if hub_class is None else None
+    elif model_type is not None and model_type in MANIFEST:
         registered = next(iter(architecture(model_type).tokenizers))
     elif model_type is not None and hub_class is None:
         raise ValueError(f"AutoTokenizer: model_type {model_type!r} in {model_config!r} has no "

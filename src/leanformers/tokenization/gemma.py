@@ -21,7 +21,8 @@ class GemmaTokenizer(TokenizersBackend):
         if vocab is None:
             vocab = {str(pad_token): 0, str(eos_token): 1, str(bos_token): 2, str(unk_token): 3, str(mask_token): 4}
         kwargs.pop("_spm_precompiled_charsmap", None)
-        data = {"model": bpe_model(vocab, merges or [], fuse_unk=True, byte_fallback=True, unk_token=str(unk_token)),
+        unk = str(unk_token) if str(unk_token) in vocab else None  # the reference's core takes an unk it lacks
+        data = {"model": bpe_model(vocab, merges or [], fuse_unk=True, byte_fallback=True, unk_token=unk),
                 "normalizer": {"type": "Replace", "pattern": {"String": " "}, "content": SPIECE_UNDERLINE},
                 "pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious",
                                   "invert": False},

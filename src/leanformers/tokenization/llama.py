@@ -44,7 +44,8 @@ class LlamaTokenizer(TokenizersBackend):
             vocab = {str(unk_token): 0, str(bos_token): 1, str(eos_token): 2}
         for unused in ("_spm_precompiled_charsmap", "additional_special_tokens_from_model"):
             kwargs.pop(unused, None)
-        data = {"model": bpe_model(vocab, merges or [], fuse_unk=True, byte_fallback=True, unk_token=str(unk_token)),
+        unk = str(unk_token) if str(unk_token) in vocab else None  # the reference's core takes an unk it lacks
+        data = {"model": bpe_model(vocab, merges or [], fuse_unk=True, byte_fallback=True, unk_token=unk),
                 "pre_tokenizer": {"type": "Metaspace", "replacement": SPIECE_UNDERLINE,
                                   "prepend_scheme": prepend_scheme(prefix, legacy), "split": False},
                 "decoder": byte_fallback_decoder(prefix)}
