@@ -140,12 +140,14 @@ def check_split_words(ours, reference, texts):
     assert_same(ours, reference, words[:50], words[50:100], is_split_into_words=True, **FIELDS)
 
 
-def check_saved_files(ours, reference, tmp_path):
+def check_saved_files(ours, reference, tmp_path, reload=True):
     """save_pretrained writes the reference's files (tokenizer.json, tokenizer_config.json) with the reference's tokenizer.json (the same JSON
     object) and tokenizer_config.json settings, and the folder loads back to the same tokenizer in
     both libraries. The reference is reloaded first: its backend keeps the padding and truncation of
-    its last call and would write them into tokenizer.json."""
-    reference = type(reference).from_pretrained(reference.name_or_path)
+    its last call and would write them into tokenizer.json (`reload=False` for one that never padded
+    nor truncated, with tokens added since it was loaded)."""
+    if reload:
+        reference = type(reference).from_pretrained(reference.name_or_path)
     ours_dir, reference_dir = tmp_path / "ours", tmp_path / "reference"
     ours.save_pretrained(str(ours_dir))
     reference.save_pretrained(str(reference_dir))
@@ -234,6 +236,15 @@ def family_tests(class_name, filename, spm_options, init_options=None):
 
     def test_saved_files_match_the_reference_and_load_back(loaded, tmp_path):
         check_saved_files(*loaded["model"], tmp_path)
+
+    def test_added_tokens_match_the_reference_and_are_saved(loaded, tmp_path):
+        ours, reference = (type(t).from_pretrained(str(loaded["saved"]), **init_options) for t in loaded["json"])
+        for tokenizer in (ours, reference):
+            tokenizer.add_tokens(["hello world", "zzq"])
+            tokenizer.add_special_tokens({"additional_special_tokens": ["<new_special>"]})
+        texts = [t + " zzq<new_special> hello world" for t in CORPUS[:100]]
+        check_texts(ours, reference, texts)
+        check_saved_files(ours, reference, tmp_path, reload=False)
 
     @settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
     @given(text=unicode_text())

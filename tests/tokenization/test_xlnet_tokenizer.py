@@ -35,3 +35,11 @@ def test_xlnet_base_cased_matches_the_reference(xlnet_base):
 
 def test_xlnet_base_cased_saves_the_references_files(xlnet_base, tmp_path):
     check_saved_files(*xlnet_base, tmp_path)
+
+
+def test_legacy_false_keeps_the_references_prepend_scheme(loaded):
+    ours, reference = loaded["model"]
+    ours = type(ours).from_pretrained(str(loaded["saved"]), legacy=False)
+    reference = type(reference).from_pretrained(str(loaded["saved"]), legacy=False)
+    texts = CORPUS[:200]
+    assert ours(texts)["input_ids"] == reference(texts)["input_ids"]

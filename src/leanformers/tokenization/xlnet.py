@@ -30,7 +30,8 @@ class XLNetTokenizer(SentencePieceUnigramTokenizer):
         if do_lower_case:
             normalizers.append({"type": "Lowercase"})
         normalizers.append(precompiled(_spm_precompiled_charsmap))
-        scheme = "first" if kwargs.get("legacy", True) is False else "always"
+        # the reference asks the tokenizer for `legacy` before it has one: always "always"
+        scheme = "always"
         self._build(vocab, unk_id, normalizer_sequence(normalizers), whitespace_then_metaspace(scheme),
                     metaspace(scheme))
         self.do_lower_case, self.remove_space, self.keep_accents = do_lower_case, remove_space, keep_accents
