@@ -246,6 +246,12 @@ def family_tests(class_name, filename, spm_options, init_options=None):
         check_texts(ours, reference, texts)
         check_saved_files(ours, reference, tmp_path, reload=False)
 
+    def test_auto_tokenizer_picks_the_references_class(loaded):
+        ours = leanformers.AutoTokenizer.from_pretrained(str(loaded["saved"]), **init_options)
+        reference = transformers.AutoTokenizer.from_pretrained(str(loaded["saved"]), **init_options)
+        assert type(ours).__name__ == type(reference).__name__ == class_name
+        assert ours(CORPUS[:100])["input_ids"] == reference(CORPUS[:100])["input_ids"]
+
     @settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
     @given(text=unicode_text())
     def test_arbitrary_unicode_matches_the_reference(loaded, text):
@@ -294,6 +300,14 @@ def test_t5_small_whole_corpus_matches_the_reference(t5_small):
     check_texts(ours, reference, sentences(20_000))
     check_pairs(ours, reference, PAIRS)
     check_options(ours, reference, CORPUS[:100], PAIRS[:50])
+
+
+def test_t5_small_by_auto_tokenizer():
+    if not (T5_SMALL / "tokenizer.json").is_file():
+        pytest.skip(f"google-t5-small's tokenizer.json not found in {T5_SMALL} (see shared/data/README.md)")
+    ours, reference = (lib.AutoTokenizer.from_pretrained(str(T5_SMALL)) for lib in (leanformers, transformers))
+    assert type(ours).__name__ == type(reference).__name__
+    assert ours(CORPUS[:100])["input_ids"] == reference(CORPUS[:100])["input_ids"]
 
 
 def test_t5_small_saves_the_references_files(t5_small, tmp_path):
