@@ -80,6 +80,10 @@ class TokenizersBackend(PreTrainedTokenizer):
         path = pretrained_model_name_or_path
         init = tokenizer_files.constructor_arguments(cls, path, hub_kwargs)
         init = {k: v for k, v in init.items() if v is not None or k not in cls.vocab_files_names}
+        if init.get("tokenizer_file") is not None:
+            # as the reference: with a tokenizer.json, its post-processor stands; only flags given here rebuild it
+            init.pop("add_bos_token", None)
+            init.pop("add_eos_token", None)
         template = hub.resolve_file(path, "chat_template.jinja", required=False, **hub_kwargs)
         if template is not None:
             with open(template, encoding="utf-8") as f:
@@ -94,7 +98,8 @@ class TokenizersBackend(PreTrainedTokenizer):
         from .tokenizer_json import tokenizer_to_json
 
         config = tokenizer_files.config_dict(self)
-        config.pop("added_tokens_decoder", None)  # tokenizer.json holds them
+        for key in ("added_tokens_decoder", "add_bos_token", "add_eos_token"):  # tokenizer.json holds them
+            config.pop(key, None)
         template = config.pop("chat_template", None)
         texts = {"tokenizer_config.json": json_text(config, ensure_ascii=False)}
         if isinstance(template, str):

@@ -52,7 +52,7 @@ class LlamaTokenizer(TokenizersBackend):
         self._tokenizer = tokenizer_json.build_tokenizer(data, f"{type(self).__name__}'s pipeline")
         super().__init__(clean_up_tokenization_spaces=clean_up_tokenization_spaces, unk_token=unk_token,
                          bos_token=bos_token, eos_token=eos_token, use_default_system_prompt=use_default_system_prompt,
-                         legacy=legacy, add_prefix_space=add_prefix_space, **kwargs)
+                         add_prefix_space=add_prefix_space, **kwargs)  # legacy is not kept (nor saved), as the reference
         object.__setattr__(self, "add_prefix_space", prefix)
 
 
