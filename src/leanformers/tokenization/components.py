@@ -299,23 +299,29 @@ class WhitespaceSplit(RegexSplit):
 
 
 class PreTokenizerSequence:
-    """Applies pre-tokenizers in order, each to the words of the previous one."""
+    """Applies pre-tokenizers in order, each to the words of the previous one. A pre-tokenizer that
+    `uses_position` (Metaspace with prepend_scheme "first") hears whether its word starts the text."""
 
     def __init__(self, pre_tokenizers):
         self.pre_tokenizers = list(pre_tokenizers)
+        self.uses_position = any(getattr(p, "uses_position", False) for p in self.pre_tokenizers)
 
-    def split(self, text):
+    def split(self, text, at_start=True):
+        if self.uses_position:
+            return [word for word, _, _, _ in self.split_aligned(text, at_start)]
         words = [text]
         for p in self.pre_tokenizers:
             words = [w for word in words for w in p.split(word)]
         return words
 
-    def split_aligned(self, text):
+    def split_aligned(self, text, at_start=True):
         words = [(text, 0, len(text), None)]
         for p in self.pre_tokenizers:
             out = []
+            positional = getattr(p, "uses_position", False)
             for word, start, end, char_align in words:
-                for sub, a, b, sub_align in p.split_aligned(word):
+                pieces = p.split_aligned(word, at_start and start == 0) if positional else p.split_aligned(word)
+                for sub, a, b, sub_align in pieces:
                     if char_align is None and sub_align is None:
                         out.append((sub, start + a, start + b, None))
                         continue

@@ -13,7 +13,9 @@ One `Tokenizer.encode` call, in order:
    normalized text; their token string is the matched normalized text.
 4. pre_tokenizer: `pre_tokenizer.split(text) -> list[str]` cuts normalized text into
    words; `pre_tokenizer.split_aligned(text) -> list[(word, start, end, char_align)]`
-   also gives the word's range in `text`. A pre-tokenizer may rewrite the word
+   also gives the word's range in `text`. A pre-tokenizer with `uses_position` set also takes
+   `at_start`: whether the text begins the input (not after an added token), which
+   Metaspace's prepend_scheme "first" needs. A pre-tokenizer may rewrite the word
    (byte-level BPE maps bytes to printable characters): `char_align` is then a list of
    `(start, end)` ranges in `text`, one per character of `word`; it is None when `word`
    is exactly `text[start:end]`.
@@ -151,11 +153,15 @@ class Tokenizer:
                 if offsets is not None:
                     offsets.append(_to_original(align, part_start, part_end, seg_start))
                 continue
+            # a pre-tokenizer that `uses_position` (Metaspace, prepend_scheme "first") hears whether the
+            # part starts the text: after an added token it does not
+            where = ({"at_start": seg_start == 0 and part_start == 0}
+                     if getattr(pre_tokenizer, "uses_position", False) else {})
             if offsets is None:
-                words = pre_tokenizer.split(part) if pre_tokenizer is not None else [part]
+                words = pre_tokenizer.split(part, **where) if pre_tokenizer is not None else [part]
                 self._extend_ids(ids, words)
             else:
-                aligned = (pre_tokenizer.split_aligned(part) if pre_tokenizer is not None
+                aligned = (pre_tokenizer.split_aligned(part, **where) if pre_tokenizer is not None
                            else [(part, 0, len(part), None)])
                 words = [w for w, _, _, _ in aligned]
                 self._extend_ids(ids, words)

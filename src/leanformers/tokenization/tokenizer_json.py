@@ -14,6 +14,8 @@ from . import wordpiece as wp
 from .added_tokens import AddedToken
 from .bpe import BPE
 from .core import Tokenizer
+from .unigram import Unigram
+from .metaspace import Metaspace
 
 KINDS = ("normalizer", "pre_tokenizer", "model", "post_processor", "decoder")
 REGISTRY = {kind: {} for kind in KINDS}
@@ -53,6 +55,10 @@ def _guess_model_type(data):
         return "BPE"
     if "continuing_subword_prefix" in data or "max_input_chars_per_word" in data:
         return "WordPiece"
+    vocab = data.get("vocab")
+    if "unk_id" in data or (isinstance(vocab, list) and vocab and isinstance(vocab[0], list) and len(vocab[0]) == 2
+                            and isinstance(vocab[0][1], (int, float))):
+        return "Unigram"
     return None
 
 
@@ -171,7 +177,9 @@ def _sequence(seq, key):
 
 
 # ---- SentencePiece stages: Unigram, Precompiled, Metaspace (unigram.py, precompiled.py, metaspace.py) -------
-# (registrations of the SentencePiece stages go here)
+register("model", "Unigram", Unigram.from_dict)
+register("pre_tokenizer", "Metaspace", Metaspace.from_dict)
+register("decoder", "Metaspace", Metaspace.from_dict)
 
 
 # ---- BPE options' decoders and the other tokenizer.json stages (decoders.py, components.py) ----------------
