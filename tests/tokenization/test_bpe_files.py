@@ -202,11 +202,11 @@ def test_tokenizer_json_reader_matches_tokenizers(tmp_path, name):
 # ---- bad input ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind,component", [
-    ("pre_tokenizer", {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}),
-    ("model", {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0]]}),
+    ("pre_tokenizer", {"type": "MetaspaceX", "replacement": "▁"}),
+    ("model", {"type": "WordLevelX", "unk_id": 0, "vocab": [["<unk>", 0.0]]}),
     ("decoder", {"type": "BPEDecoder", "suffix": "</w>"}),
     ("post_processor", {"type": "BertProcessingX"}),
-    ("normalizer", {"type": "Precompiled", "precompiled_charsmap": ""}),
+    ("normalizer", {"type": "PrecompiledX", "precompiled_charsmap": ""}),
 ])
 def test_unsupported_tokenizer_json_component(tmp_path, kind, component):
     data = {"version": "1.0", "added_tokens": [], "normalizer": None, "pre_tokenizer": None, "post_processor": None,

@@ -103,9 +103,9 @@ def test_malformed_tokenizer_json(tmp_path):
     (tmp_path / "tokenizer.json").write_text(json.dumps({"version": "1.0"}), encoding="utf-8")
     with pytest.raises(ValueError, match="\"model\""):
         leanformers.BertTokenizer.from_pretrained(tmp_path)
-    (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "Unigram", "vocab": []}}),
+    (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "WordLevelPlus", "vocab": []}}),
                                              encoding="utf-8")
-    with pytest.raises(ValueError, match="model type 'Unigram' is not supported"):
+    with pytest.raises(ValueError, match="tokenizer.json: the model type 'WordLevelPlus' is not supported"):
         leanformers.BertTokenizer.from_pretrained(tmp_path)
     (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "WordPiece"}}), encoding="utf-8")
     with pytest.raises(ValueError, match="WordPiece.*malformed"):

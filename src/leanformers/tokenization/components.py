@@ -349,20 +349,6 @@ class Digits(RegexSplit):
         return {"type": "Digits", "individual_digits": self.individual_digits}
 
 
-class Punctuation(RegexSplit):
-    """Splits at each punctuation character (the reference's table, BERT's), with `behavior`."""
-
-    def __init__(self, behavior="isolated"):
-        from .wordpiece import BertPreTokenizer
-
-        super().__init__(f"[{BertPreTokenizer._PUNCT}]", behavior=behavior)
-
-    def to_dict(self):
-        names = {"removed": "Removed", "isolated": "Isolated", "merged_with_previous": "MergedWithPrevious",
-                 "merged_with_next": "MergedWithNext", "contiguous": "Contiguous"}
-        return {"type": "Punctuation", "behavior": names[self.behavior]}
-
-
 class UnicodeScripts:
     """Cuts text where the Unicode script changes (Hiragana, Katakana and U+30FC count as
     Han; Common and Inherited are scripts of their own). A plain space belongs to no

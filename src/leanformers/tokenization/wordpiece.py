@@ -10,7 +10,7 @@ the reference for every code point (tests/tokenization/test_wordpiece_charclasse
 import re
 import unicodedata
 
-from .components import TemplateProcessing
+from .components import RegexSplit, TemplateProcessing
 from .whitespace import WHITESPACE, WHITESPACE_CLASS
 
 # Punctuation as the reference's BertPreTokenizer sees it: ASCII punctuation plus the
@@ -277,3 +277,15 @@ class BertProcessing(TemplateProcessing):
 
     def to_dict(self):
         return {"type": "BertProcessing", "sep": list(self.sep), "cls": list(self.cls)}
+
+
+class Punctuation(RegexSplit):
+    """Splits at each punctuation character (the reference's table, BERT's), with `behavior`."""
+
+    def __init__(self, behavior="isolated"):
+        super().__init__(f"[{BertPreTokenizer._PUNCT}]", behavior=behavior)
+
+    def to_dict(self):
+        names = {"removed": "Removed", "isolated": "Isolated", "merged_with_previous": "MergedWithPrevious",
+                 "merged_with_next": "MergedWithNext", "contiguous": "Contiguous"}
+        return {"type": "Punctuation", "behavior": names[self.behavior]}
