@@ -197,7 +197,7 @@ def _register_other_stages():
     register("normalizer", "Prepend", lambda d: c.Prepend(d["prepend"]))
     register("normalizer", "Strip", lambda d: c.Strip(d.get("strip_left", True), d.get("strip_right", True)))
     register("pre_tokenizer", "Digits", lambda d: c.Digits(d.get("individual_digits", False)))
-    register("pre_tokenizer", "Punctuation", lambda d: c.Punctuation(_SPLIT_BEHAVIORS[d.get("behavior", "Isolated")]))
+    register("pre_tokenizer", "Punctuation", lambda d: wp.Punctuation(_SPLIT_BEHAVIORS[d.get("behavior", "Isolated")]))
     register("pre_tokenizer", "UnicodeScripts", _simple(c.UnicodeScripts, "UnicodeScripts"))
     register("post_processor", "Sequence", lambda d: c.PostProcessorSequence(
         [read_component("post_processor", x) for x in d["processors"]]))
