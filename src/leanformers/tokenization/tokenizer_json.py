@@ -14,7 +14,6 @@ from . import wordpiece as wp
 from .added_tokens import AddedToken
 from .bpe import BPE
 from .core import Tokenizer
-from .unigram import Unigram
 from .metaspace import Metaspace
 
 KINDS = ("normalizer", "pre_tokenizer", "model", "post_processor", "decoder")
@@ -177,7 +176,6 @@ def _sequence(seq, key):
 
 
 # ---- SentencePiece stages: Unigram, Precompiled, Metaspace (unigram.py, precompiled.py, metaspace.py) -------
-register("model", "Unigram", Unigram.from_dict)
 register("pre_tokenizer", "Metaspace", Metaspace.from_dict)
 register("decoder", "Metaspace", Metaspace.from_dict)
 
