@@ -111,7 +111,7 @@ def test_unknown_model_type(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "foobar", "hidden_size": 8}))
     with pytest.raises(ValueError):
         transformers.AutoConfig.from_pretrained(tmp_path)
-    with pytest.raises(ValueError, match=r"model_type 'foobar'.*Known model types: .*bert, distilbert, .*roberta"):
+    with pytest.raises(ValueError, match=r"model_type 'foobar'.*Known model types: .*\bbert, .*\bdistilbert, .*\broberta\b"):
         leanformers.AutoConfig.from_pretrained(tmp_path)
     with pytest.raises(ValueError, match=r"model_type 'foobar'"):
         leanformers.AutoModelForSequenceClassification.from_pretrained(tmp_path)
