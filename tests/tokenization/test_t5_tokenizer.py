@@ -22,7 +22,8 @@ spm = pytest.importorskip("sentencepiece")
 import leanformers  # noqa: E402
 from leanformers.tokenization import tokenizer_json  # noqa: E402
 
-if "Unigram" not in tokenizer_json.REGISTRY["model"] or "Metaspace" not in tokenizer_json.REGISTRY["pre_tokenizer"]:
+if not ("Unigram" in tokenizer_json.REGISTRY["model"] and "Precompiled" in tokenizer_json.REGISTRY["normalizer"]
+        and "Metaspace" in tokenizer_json.REGISTRY["pre_tokenizer"]):
     pytest.skip("the SentencePiece stages (Unigram, Precompiled, Metaspace) are not registered in tokenizer_json yet",
                 allow_module_level=True)
 

@@ -291,11 +291,14 @@ class Whitespace(RegexSplit):
 
 
 class WhitespaceSplit(RegexSplit):
+    """Runs of non-whitespace: the reference's whitespace, which unlike Python's str.split() does not
+    count the separators U+001C..U+001F."""
+
     def __init__(self):
-        super().__init__(r"\S+", behavior="removed", invert=True)
+        super().__init__(f"[^{_S}]+", behavior="removed", invert=True)  # keeps only the matches
 
     def split(self, text):
-        return text.split()
+        return self.pattern.findall(text)
 
 
 class PreTokenizerSequence:

@@ -7,6 +7,8 @@ giving back that JSON object. Other modules add their components with `register`
     register("pre_tokenizer", "ByteLevel", lambda d: ByteLevel(d["add_prefix_space"], ...))
 """
 
+import math
+
 from ..utils.files import read_json
 from . import byte_level
 from . import components as c
@@ -15,6 +17,7 @@ from .added_tokens import AddedToken
 from .bpe import BPE
 from .core import Tokenizer
 from .metaspace import Metaspace
+from .unigram import Unigram
 
 KINDS = ("normalizer", "pre_tokenizer", "model", "post_processor", "decoder")
 REGISTRY = {kind: {} for kind in KINDS}
@@ -64,11 +67,51 @@ def _guess_model_type(data):
 def load(path):
     """Parse a tokenizer.json into its JSON object, with an error naming the file."""
     data = read_json(path, "it is not a usable tokenizer.json. Re-save the tokenizer with save_pretrained or delete "
-                           "the file.")
+                           "the file.", parse_float=reference_float)
     if not isinstance(data.get("model"), dict):
         raise ValueError(f"{path!r} is not a tokenizer.json: it needs a JSON object with a \"model\" object. "
                          "Re-save the tokenizer with save_pretrained or delete the file.")
     return data
+
+
+_POWERS_OF_TEN = [float(f"1e{n}") for n in range(309)]
+_U64_MAX = 2 ** 64 - 1
+
+
+def reference_float(text):
+    """The float the reference's JSON reader (Rust serde_json, fast mode) makes of `text`.
+
+    It is not always the nearest float: the digits go into a 64-bit integer (digits past
+    its range are dropped), which is rounded to a float and then multiplied or divided by
+    one power of ten, two roundings in all. Measured: 8,334 of the 32,100 Unigram scores of
+    t5-small's tokenizer.json and 68 of 800 of a trained one land one unit in the last place
+    away from Python's `float(text)`, enough to flip ties between equal-scoring Viterbi
+    paths. Reading the file as the reference does keeps the ids identical."""
+    negative = text.startswith("-")
+    mantissa, _, exponent = text.lstrip("-").replace("E", "e").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    significand, power = 0, int(exponent or 0)
+    for n, digit in enumerate(whole + fraction):
+        grown = significand * 10 + int(digit)
+        if grown > _U64_MAX:  # the reference drops this digit and every one after it
+            power += max(len(whole) - n, 0)
+            break
+        significand = grown
+        if n >= len(whole):
+            power -= 1
+    value = float(significand)
+    while power < -308 and value != 0.0:
+        value /= 1e308
+        power += 308
+    if power >= len(_POWERS_OF_TEN):
+        value = math.inf if value else 0.0
+    elif power >= 0:
+        value *= _POWERS_OF_TEN[power]
+    elif value:
+        value /= _POWERS_OF_TEN[-power]
+    if math.isinf(value):
+        raise ValueError(f"the number {text} is out of the range of a 64-bit float")
+    return -value if negative else value
 
 
 def read_added_tokens(data, source="tokenizer.json"):
@@ -176,6 +219,7 @@ def _sequence(seq, key):
 
 
 # ---- SentencePiece stages: Unigram, Precompiled, Metaspace (unigram.py, precompiled.py, metaspace.py) -------
+register("model", "Unigram", Unigram.from_dict)
 register("pre_tokenizer", "Metaspace", Metaspace.from_dict)
 register("decoder", "Metaspace", Metaspace.from_dict)
 

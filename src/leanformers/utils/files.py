@@ -16,16 +16,16 @@ JSON_KINDS = {dict: "object", list: "list", str: "string", int: "number", float:
               type(None): "null"}
 
 
-def read_json(path, fix, error=ValueError, expect=dict):
-    """The JSON value in `path`, which must be a `expect` (None: anything).
+def read_json(path, fix, error=ValueError, expect=dict, parse_float=None):
+    """The JSON value in `path`, which must be a `expect` (None: anything); `parse_float` as in `json.load`.
 
     A file that is not UTF-8 JSON, or holds the wrong kind of value, raises `error` with a message
     naming the file, what is wrong and `fix` (what the user should do). A file that cannot be
     opened raises the OSError of `open`, which names it."""
     try:
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            data = json.load(f, parse_float=parse_float)
+    except ValueError as err:  # also UnicodeDecodeError, json.JSONDecodeError and parse_float's errors
         raise error(f"{os.fspath(path)!r} is not valid JSON ({err}); {fix}") from None
     if expect is not None and not isinstance(data, expect):
         raise error(f"{os.fspath(path)!r} is a JSON {JSON_KINDS[type(data)]}, not {_kind_name(expect)}; {fix}")
