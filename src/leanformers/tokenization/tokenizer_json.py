@@ -17,6 +17,7 @@ from .added_tokens import AddedToken
 from .bpe import BPE
 from .core import Tokenizer
 from .metaspace import Metaspace
+from .precompiled import Precompiled
 from .unigram import Unigram
 
 KINDS = ("normalizer", "pre_tokenizer", "model", "post_processor", "decoder")
@@ -220,6 +221,7 @@ def _sequence(seq, key):
 
 # ---- SentencePiece stages: Unigram, Precompiled, Metaspace (unigram.py, precompiled.py, metaspace.py) -------
 register("model", "Unigram", Unigram.from_dict)
+register("normalizer", "Precompiled", Precompiled.from_dict)
 register("pre_tokenizer", "Metaspace", Metaspace.from_dict)
 register("decoder", "Metaspace", Metaspace.from_dict)
 
