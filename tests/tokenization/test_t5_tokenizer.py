@@ -20,12 +20,6 @@ transformers = pytest.importorskip("transformers")
 spm = pytest.importorskip("sentencepiece")
 
 import leanformers  # noqa: E402
-from leanformers.tokenization import tokenizer_json  # noqa: E402
-
-if not ("Unigram" in tokenizer_json.REGISTRY["model"] and "Precompiled" in tokenizer_json.REGISTRY["normalizer"]
-        and "Metaspace" in tokenizer_json.REGISTRY["pre_tokenizer"]):
-    pytest.skip("the SentencePiece stages (Unigram, Precompiled, Metaspace) are not registered in tokenizer_json yet",
-                allow_module_level=True)
 
 CORPUS = sentences(3_000)
 PAIRS = sentence_pairs(300)

@@ -110,9 +110,9 @@ def test_malformed_tokenizer_json(tmp_path):
     (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "WordPiece"}}), encoding="utf-8")
     with pytest.raises(ValueError, match="WordPiece.*malformed"):
         leanformers.BertTokenizer.from_pretrained(tmp_path)
-    good = {"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}}, "normalizer": {"type": "Precompiled"}}
+    good = {"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}}, "normalizer": {"type": "PrecompiledX"}}
     (tmp_path / "tokenizer.json").write_text(json.dumps(good), encoding="utf-8")
-    with pytest.raises(ValueError, match="normalizer type 'Precompiled' is not supported"):
+    with pytest.raises(ValueError, match="normalizer type 'PrecompiledX' is not supported"):
         build_tokenizer(good)
 
 

@@ -93,7 +93,7 @@ class SentencePieceUnigramTokenizer(TokenizersBackend):
         tokenizer_file = kwargs.pop("tokenizer_file", None)
         vocab_file = kwargs.get("vocab_file")
         if tokenizer_file is not None and os.path.isfile(tokenizer_file):
-            data = tokenizer_json.load(tokenizer_file)
+            data = tokenizer_json.load(tokenizer_file, rust_floats=False)  # the reference reads it with `json`
             if not kwargs.get("added_tokens_decoder"):
                 kwargs["added_tokens_decoder"] = dict(tokenizer_json.read_added_tokens(data, tokenizer_file))
             kwargs["post_processor"] = data.get("post_processor")

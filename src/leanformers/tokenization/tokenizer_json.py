@@ -65,10 +65,12 @@ def _guess_model_type(data):
     return None
 
 
-def load(path):
-    """Parse a tokenizer.json into its JSON object, with an error naming the file."""
+def load(path, rust_floats=True):
+    """Parse a tokenizer.json into its JSON object, with an error naming the file. Its numbers are read
+    as the reference's Rust reader reads them (`reference_float`), or with `rust_floats=False` as
+    Python reads them: the reference's family classes (T5Tokenizer, ...) read the file with `json`."""
     data = read_json(path, "it is not a usable tokenizer.json. Re-save the tokenizer with save_pretrained or delete "
-                           "the file.", parse_float=reference_float)
+                           "the file.", parse_float=reference_float if rust_floats else None)
     if not isinstance(data.get("model"), dict):
         raise ValueError(f"{path!r} is not a tokenizer.json: it needs a JSON object with a \"model\" object. "
                          "Re-save the tokenizer with save_pretrained or delete the file.")
