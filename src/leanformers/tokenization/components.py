@@ -307,7 +307,10 @@ class PreTokenizerSequence:
 
     def __init__(self, pre_tokenizers):
         self.pre_tokenizers = list(pre_tokenizers)
-        self.uses_position = any(getattr(p, "uses_position", False) for p in self.pre_tokenizers)
+
+    @property
+    def uses_position(self):
+        return any(getattr(p, "uses_position", False) for p in self.pre_tokenizers)
 
     def split(self, text, at_start=True):
         if self.uses_position:

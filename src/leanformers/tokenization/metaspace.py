@@ -12,7 +12,6 @@ when the text starts the input, not after an added token such as "<s>"; "never")
 class Metaspace:
     """The Metaspace pre-tokenizer and decoder of tokenizer.json."""
 
-    uses_position = True  # prepend_scheme "first" needs to know whether a text starts the input
 
     def __init__(self, replacement="▁", prepend_scheme="always", split=True):
         if not isinstance(replacement, str) or len(replacement) != 1:
@@ -24,17 +23,35 @@ class Metaspace:
         self.prepend_scheme = prepend_scheme
         self.split_words = bool(split)
 
+    @property
+    def uses_position(self):
+        """prepend_scheme "first" needs to know whether a text starts the input."""
+        return self.prepend_scheme == "first"
+
     # ---- pre-tokenizer
+    def _prepends(self, text_r, at_start):
+        return (text_r != "" and not text_r.startswith(self.replacement)
+                and (self.prepend_scheme == "always" or (self.prepend_scheme == "first" and at_start)))
+
     def split(self, text, at_start=True):
-        return [word for word, _, _, _ in self.split_aligned(text, at_start)]
+        """The words of `split_aligned` without their offsets (the path of calls without offsets)."""
+        r = self.replacement
+        text_r = text.replace(" ", r)
+        if self._prepends(text_r, at_start):
+            if self.split_words and r not in text_r:  # one word (as after WhitespaceSplit): the common case
+                return [r + text_r]
+            text_r = r + text_r
+        if not self.split_words:
+            return [text_r]
+        first, *rest = text_r.split(r)
+        return ([first] if first else []) + [r + piece for piece in rest]
 
     def split_aligned(self, text, at_start=True):
         """[(word, start, end, char_align)]: spaces become the replacement (same length, so no
         alignment is needed); a prepended replacement takes the place of the first character."""
         r = self.replacement
         text_r = text.replace(" ", r)
-        prepended = (text_r != "" and not text_r.startswith(r)
-                     and (self.prepend_scheme == "always" or (self.prepend_scheme == "first" and at_start)))
+        prepended = self._prepends(text_r, at_start)
         if not self.split_words:
             if not prepended:
                 return [(text_r, 0, len(text), None)]

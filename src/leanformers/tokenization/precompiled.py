@@ -34,6 +34,18 @@ _UNKNOWN_TO_REFERENCE = regex.compile("([\u05c8\u05c9\u0b53\u0b54\u1ade\u1adf\u1
 _MISSING = object()
 
 
+class _Memo(dict):
+    """A dict that fills itself: memo[key] computes `make(key)` once."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
+
+
 class Precompiled:
     def __init__(self, charsmap, source="the Precompiled normalizer"):
         if isinstance(charsmap, str):
@@ -63,6 +75,8 @@ class Precompiled:
             raise ValueError(f"{source}: the replacement strings of precompiled_charsmap are not UTF-8; the "
                              "charsmap is damaged. Take it again from the model.") from None
         self._cache = {}
+        self._normalized_clusters = _Memo(
+            lambda cluster: "".join(c if found is None else found for c, found in self._cluster_pieces(cluster)))
         # ASCII text has one-character clusters except "\r\n", so a table does it
         self._ascii = {}
         for code in range(128):
@@ -96,24 +110,30 @@ class Precompiled:
         self._cache[piece] = found
         return found
 
-    def _pieces(self, text):
-        """(original characters, replacement or None) in order, as the reference cuts the text."""
+    @staticmethod
+    def _clusters(text):
         clusters = _CLUSTER.findall(text)
         if _UNKNOWN_TO_REFERENCE.search(text):  # each such mark is a cluster of its own there
             clusters = [part for cluster in clusters for part in _UNKNOWN_TO_REFERENCE.split(cluster) if part]
-        for cluster in clusters:
-            if len(cluster.encode("utf-8")) < 6:
-                found = self.transform(cluster)
-                if found is not None:
-                    yield cluster, found
-                    continue
-            for c in cluster:
-                yield c, self.transform(c)
+        return clusters
+
+    def _cluster_pieces(self, cluster):
+        """[(original characters, replacement or None)] of one cluster."""
+        if len(cluster.encode("utf-8")) < 6:
+            found = self.transform(cluster)
+            if found is not None:
+                return [(cluster, found)]
+        return [(c, self.transform(c)) for c in cluster]
+
+    def _pieces(self, text):
+        """(original characters, replacement or None) in order, as the reference cuts the text."""
+        for cluster in self._clusters(text):
+            yield from self._cluster_pieces(cluster)
 
     def normalize_str(self, text):
         if text.isascii() and "\r\n" not in text:
             return text.translate(self._ascii) if self._ascii else text
-        return "".join(c if found is None else found for c, found in self._pieces(text))
+        return "".join(map(self._normalized_clusters.__getitem__, self._clusters(text)))
 
     def normalize_aligned(self, text):
         steps = []  # [character, change]: 0 stands for one original character, 1 is inserted, -n also swallows n
