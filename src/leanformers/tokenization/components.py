@@ -18,6 +18,19 @@ _WORDS_OR_SYMBOLS = re.compile(f"[{_W}]+|[^{_W}{_S}]+")
 _MARK = re.compile(f"[{_u.MARKS}{_u.MARKS_ASTRAL}]")
 
 
+class Memo(dict):
+    """A dict that fills itself: memo[key] is `make(key)`, computed on first use. Looked up with
+    `map(memo.__getitem__, keys)` or as a str.translate table, the hits stay in C."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
+
+
 # ---- normalizers --------------------------------------------------------------------------
 class CharNormalizer:
     """A normalizer defined by what each character becomes (`map_char`)."""

@@ -12,7 +12,6 @@ when the text starts the input, not after an added token such as "<s>"; "never")
 class Metaspace:
     """The Metaspace pre-tokenizer and decoder of tokenizer.json."""
 
-
     def __init__(self, replacement="▁", prepend_scheme="always", split=True):
         if not isinstance(replacement, str) or len(replacement) != 1:
             raise ValueError(f"Metaspace: replacement must be one character, got {replacement!r}.")

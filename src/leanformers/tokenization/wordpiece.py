@@ -10,7 +10,7 @@ the reference for every code point (tests/tokenization/test_wordpiece_charclasse
 import re
 import unicodedata
 
-from .components import RegexSplit, TemplateProcessing
+from .components import Memo, RegexSplit, TemplateProcessing
 from .whitespace import WHITESPACE, WHITESPACE_CLASS
 
 # Punctuation as the reference's BertPreTokenizer sees it: ASCII punctuation plus the
@@ -93,7 +93,8 @@ class BertNormalizer:
         self.strip_accents = strip_accents
         self.lowercase = lowercase
         self._strip = strip_accents if strip_accents is not None else lowercase
-        self._table = _CharTable(self._map_char)  # code point -> what it becomes, filled on demand
+        # a str.translate table: code point -> what it becomes, filled on demand
+        self._table = Memo(lambda code_point: self._map_char(chr(code_point)))
 
     def normalize_str(self, text):
         if text.isascii():  # no accents, no CJK, one lower-casing rule: the common case
@@ -137,18 +138,6 @@ class BertNormalizer:
         return {"type": "BertNormalizer", "clean_text": self.clean_text,
                 "handle_chinese_chars": self.handle_chinese_chars,
                 "strip_accents": self.strip_accents, "lowercase": self.lowercase}
-
-
-class _CharTable(dict):
-    """A str.translate table computing each character's mapping on first use."""
-
-    def __init__(self, map_char):
-        super().__init__()
-        self.map_char = map_char
-
-    def __missing__(self, code_point):
-        mapped = self[code_point] = self.map_char(chr(code_point))
-        return mapped
 
 
 class BertPreTokenizer:
