@@ -5,6 +5,7 @@ and arbitrary Unicode."""
 
 import base64
 import json
+import pickle
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -99,6 +100,16 @@ def test_every_character_alone_and_after_a_mapped_one(name):
 def test_to_dict_round_trip(name):
     ours, ref = _pair(name)
     assert ours.normalizer.to_dict() == json.loads(ref.to_str())["normalizer"]
+
+
+def test_pickled_normalizer_normalizes_the_same():
+    """Pipelines with worker processes send the tokenizer by pickle; its memo tables travel empty."""
+    ours, _ = _pair("t5")
+    texts = sentences(50) + EXTRA
+    before = [ours.normalizer.normalize_str(t) for t in texts]
+    copy = pickle.loads(pickle.dumps(ours.normalizer))
+    assert len(copy._normalized_clusters) == 0
+    assert [copy.normalize_str(t) for t in texts] == before
 
 
 def test_bad_charsmaps():

@@ -30,6 +30,9 @@ class Memo(dict):
         value = self[key] = self._make(key)
         return value
 
+    def __reduce__(self):  # a pickled memo (sent to worker processes) starts empty
+        return Memo, (self._make,)
+
 
 # ---- normalizers --------------------------------------------------------------------------
 class CharNormalizer:

@@ -66,8 +66,7 @@ class Precompiled:
             raise ValueError(f"{source}: the replacement strings of precompiled_charsmap are not UTF-8; the "
                              "charsmap is damaged. Take it again from the model.") from None
         self._cache = {}
-        self._normalized_clusters = Memo(
-            lambda cluster: "".join(c if found is None else found for c, found in self._cluster_pieces(cluster)))
+        self._normalized_clusters = Memo(self._normalize_cluster)
         # ASCII text has one-character clusters except "\r\n", so a table does it
         self._ascii = {}
         for code in range(128):
@@ -115,6 +114,9 @@ class Precompiled:
             if found is not None:
                 return [(cluster, found)]
         return [(c, self.transform(c)) for c in cluster]
+
+    def _normalize_cluster(self, cluster):
+        return "".join(c if found is None else found for c, found in self._cluster_pieces(cluster))
 
     def _pieces(self, text):
         """(original characters, replacement or None) in order, as the reference cuts the text."""

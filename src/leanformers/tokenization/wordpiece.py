@@ -94,7 +94,10 @@ class BertNormalizer:
         self.lowercase = lowercase
         self._strip = strip_accents if strip_accents is not None else lowercase
         # a str.translate table: code point -> what it becomes, filled on demand
-        self._table = Memo(lambda code_point: self._map_char(chr(code_point)))
+        self._table = Memo(self._map_code_point)
+
+    def _map_code_point(self, code_point):
+        return self._map_char(chr(code_point))
 
     def normalize_str(self, text):
         if text.isascii():  # no accents, no CJK, one lower-casing rule: the common case
