@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 CONFIG_NAME = "config.json"
 # config.json files carry the transformers version whose format they follow; readers use it for compatibility quirks
-FORMAT_VERSION = "5.24.0"
+FORMAT_VERSION = "5.25.0"
 PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
 
 

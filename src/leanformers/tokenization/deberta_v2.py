@@ -4,21 +4,21 @@ ARCHITECTURE = {
     "tokenizers": {"DebertaV2Tokenizer": "leanformers.tokenization.deberta_v2:DebertaV2Tokenizer"},
 }
 
-from .t5 import SentencePieceUnigramTokenizer, metaspace, normalizer_sequence, replace, template
+from .t5 import SentencePieceUnigramTokenizer, metaspace, normalizer_sequence, precompiled, replace, template
 
 
 class DebertaV2Tokenizer(SentencePieceUnigramTokenizer):
-    """DeBERTa-v2/v3's tokenizer: `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]` (B with type id 1); runs of
-    whitespace become one space, NFC, trailing spaces stripped."""
+    """DeBERTa-v2/v3's tokenizer: `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]` (B with type id 1). With the
+    model's character map (from spm.model or a saved Precompiled stage): that map, trailing spaces stripped,
+    runs of spaces made one; without it: runs of whitespace become one space, NFC, trailing spaces stripped."""
 
     vocab_files_names = {"vocab_file": "spm.model"}
     model_input_names = ["input_ids", "attention_mask", "token_type_ids"]
 
     def __init__(self, vocab=None, do_lower_case=False, split_by_punct=False, bos_token="[CLS]", eos_token="[SEP]",
                  unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]",
-                 add_prefix_space=True, unk_id=1, **kwargs):
+                 add_prefix_space=True, unk_id=1, _spm_precompiled_charsmap=None, **kwargs):
         kwargs.pop("post_processor", None)  # always built from the arguments
-        kwargs.pop("_spm_precompiled_charsmap", None)  # DeBERTa-v2 does not use it
         kwargs.pop("vocab_file", None)
         self.do_lower_case, self.split_by_punct, self.add_prefix_space = do_lower_case, split_by_punct, add_prefix_space
         if vocab is None:
@@ -30,8 +30,12 @@ class DebertaV2Tokenizer(SentencePieceUnigramTokenizer):
             if (str(unk_token), 0.0) in vocab:
                 unk_id = vocab.index((str(unk_token), 0.0))
         normalizers = [{"type": "Lowercase"}] if do_lower_case else []
-        normalizers += [replace(r"\s{2,}|[\n\r\t]", " ", regex=True), {"type": "NFC"},
-                        {"type": "Strip", "strip_left": False, "strip_right": True}]
+        strip_right = {"type": "Strip", "strip_left": False, "strip_right": True}
+        charsmap = precompiled(_spm_precompiled_charsmap)
+        if charsmap:
+            normalizers += [charsmap, strip_right, replace(r" {2,}", " ", regex=True)]
+        else:
+            normalizers += [replace(r"\s{2,}|[\n\r\t]", " ", regex=True), {"type": "NFC"}, strip_right]
         pre = [{"type": "Punctuation", "behavior": "Isolated"}] if split_by_punct else []
         scheme = "always" if add_prefix_space else "first"
         pre.append(metaspace(scheme))

@@ -388,8 +388,10 @@ class SentencePieceModel:
         ``model_kind`` is ``"Unigram"`` or ``"BPE"`` (``None``: Unigram for a unigram model,
         BPE otherwise). Keys: Unigram -> ``unk_id``, ``vocab`` (list of (piece, score)); BPE ->
         ``vocab`` ({piece: id}) and ``merges`` (list of (left, right)); both ->
-        ``additional_special_tokens`` (AddedToken for each control and user-defined piece, in id
-        order; control pieces are special) and ``_spm_precompiled_charsmap`` (bytes or None).
+        ``additional_special_tokens`` (AddedToken for each control piece, special, and for BPE each
+        user-defined piece too, not special, in id order) and ``_spm_precompiled_charsmap`` (bytes
+        or None). Unigram leaves user-defined pieces to the model, which emits them whole, as
+        SentencePiece does; an added token would cut the raw text and restart the dummy prefix.
         """
         from leanformers.tokenization.added_tokens import AddedToken
 
@@ -409,7 +411,7 @@ class SentencePieceModel:
         result["additional_special_tokens"] = [
             AddedToken(p.piece, normalized=False, special=p.type == CONTROL)
             for p in self.pieces
-            if p.type in (CONTROL, USER_DEFINED)
+            if p.type == CONTROL or (p.type == USER_DEFINED and model_kind == "BPE")
         ]
         result["_spm_precompiled_charsmap"] = self.normalizer_spec.precompiled_charsmap or None
         return result
