@@ -128,3 +128,18 @@ def test_arbitrary_unicode(pair, text):
     o = ours.encode(text, with_offsets=True)
     assert (o.ids, o.tokens, o.offsets) == (r.ids, r.tokens, r.offsets), (name, text)
     assert ours.decode(o.ids) == ref.decode(r.ids, skip_special_tokens=False), (name, text)
+
+
+def test_a_pickled_copy_encodes_the_same_and_writes_the_references_stages(pair):
+    # pipelines send the tokenizer to worker processes, so every stage must pickle (no lambdas)
+    import pickle
+
+    name, ours, ref = pair
+    copy = pickle.loads(pickle.dumps(ours))
+    for text in SENTENCES[:2000] + MULTILINGUAL[:200]:
+        r = ref.encode(text)
+        o = copy.encode(text, with_offsets=True)
+        assert (o.ids, o.tokens, o.offsets) == (r.ids, r.tokens, r.offsets), (name, text)
+    written, expected = tokenizer_json.tokenizer_to_json(copy), json.loads(ref.to_str())
+    for kind in ("normalizer", "pre_tokenizer", "post_processor", "decoder"):
+        assert written[kind] == expected[kind], (name, kind)

@@ -97,25 +97,62 @@ def _added_pattern(tokens, norm, ids):
     position), with their strip/word rules, and the token id of each capture group."""
     if not tokens:
         return None
-    alternatives, group_ids = [], [None]
-    firsts = {norm(t.content)[:1] for t in tokens}
-    # the longest wins at a position; between equal texts, the smallest id
-    for t in sorted(tokens, key=lambda t: (-len(norm(t.content)), ids[t.content])):
-        body = re.escape(norm(t.content))
-        if t.single_word:
-            body = rf"(?<!\w){body}(?!\w)"
-        left = f"[{WHITESPACE_CLASS}]*" if t.lstrip else ""
-        right = f"[{WHITESPACE_CLASS}]*" if t.rstrip else ""
-        alternatives.append(f"{left}({body}){right}")
-        group_ids.append(ids[t.content])
+    texts = {}  # normalized text -> id; between equal texts, the smallest id
+    for t in sorted(tokens, key=lambda t: ids[t.content]):
+        texts.setdefault(norm(t.content), ids[t.content])
+    firsts = {text[:1] for text in texts}
+    flags = {(t.single_word, t.lstrip, t.rstrip) for t in tokens}
+    if len(flags) == 1 and "" not in firsts:
+        pattern, group_ids = _trie_pattern(texts, *flags.pop())
+    else:
+        pattern, group_ids = _alternatives_pattern(tokens, norm, ids)
     first_chars = re.compile("|".join(re.escape(f) for f in sorted(firsts)))
-    pattern = "|".join(alternatives)
     if "" not in firsts:
         # every match starts with the first character of a token, or with whitespace for an lstrip
         # token: a look-ahead for those lets the engine skip the other positions with one class
-        # test instead of trying every alternative there (Mistral has 771 added tokens)
+        # test instead of trying every alternative there
         starts = "".join(re.escape(f) for f in sorted(firsts))
         if any(t.lstrip for t in tokens):
             starts += WHITESPACE_CLASS
         pattern = f"(?=[{starts}])(?:{pattern})"
     return re.compile(pattern), group_ids, first_chars
+
+
+def _wrapped(body, single_word, lstrip, rstrip):
+    if single_word:
+        body = rf"(?<!\w){body}(?!\w)"
+    left = f"[{WHITESPACE_CLASS}]*" if lstrip else ""
+    right = f"[{WHITESPACE_CLASS}]*" if rstrip else ""
+    return f"{left}{body}{right}"
+
+
+def _alternatives_pattern(tokens, norm, ids):
+    """Tokens with different strip/word rules: one alternative each, the longest first."""
+    alternatives, group_ids = [], [None]
+    for t in sorted(tokens, key=lambda t: (-len(norm(t.content)), ids[t.content])):
+        alternatives.append(_wrapped(f"({re.escape(norm(t.content))})", t.single_word, t.lstrip, t.rstrip))
+        group_ids.append(ids[t.content])
+    return "|".join(alternatives), group_ids
+
+
+def _trie_pattern(texts, single_word, lstrip, rstrip):
+    """Tokens that share their rules, as a trie of their characters: at each character the engine
+    tries only the tokens that go on with it, longer ones first, so a token ending there comes last
+    and marks itself with an empty group. Mistral's 771 tokens as alternatives took 0.79 s over
+    the 827 of 20,000 sentences holding a "<" or "[" (each such position tried every token)."""
+    trie = {}
+    for text, token_id in texts.items():
+        node = trie
+        for c in text:
+            node = node.setdefault(c, {})
+        node[None] = token_id
+    group_ids = [None]
+
+    def emit(node):
+        branches = [re.escape(c) + emit(child) for c, child in node.items() if c is not None]
+        if None in node:
+            group_ids.append(node[None])
+            branches.append("()")
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return _wrapped(emit(trie), single_word, lstrip, rstrip), group_ids

@@ -33,7 +33,7 @@ of a multi-byte character gets the whole character's span, and the space that
 import re
 
 from . import _unicode_classes
-from .components import TemplateProcessing
+from .components import AstralStandIns, TemplateProcessing, cut_like
 from .whitespace import WHITESPACE
 
 # ---------------------------------------------------------------------------
@@ -84,35 +84,17 @@ def _gpt2_pattern(letters, numbers, space):
 _U = _unicode_classes
 GPT2_PATTERN_ASCII = _gpt2_pattern("A-Za-z", "0-9", r"\t\n\x0b\x0c\r ")
 GPT2_PATTERN_BMP = _gpt2_pattern(_U.LETTERS, _U.NUMBERS, _U.WHITESPACE)
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_ASTRAL_LETTER = re.compile(f"[{_U.LETTERS_ASTRAL}]")
-_ASTRAL_NUMBER = re.compile(f"[{_U.NUMBERS_ASTRAL}]")
-_astral_stand_ins = {}
-
-
-def _astral_stand_in(match):
-    # 'a' for a letter (no contraction starts with it), '0' for a number, a private-use
-    # character (a symbol) for the rest; no astral character is whitespace
-    c = match.group()
-    stand_in = _astral_stand_ins.get(c)
-    if stand_in is None:
-        stand_in = "a" if _ASTRAL_LETTER.match(c) else "0" if _ASTRAL_NUMBER.match(c) else "\ue000"
-        _astral_stand_ins[c] = stand_in
-    return stand_in
+# astral characters take stand-ins: 'a' for a letter (no contraction starts with it), '0', '\ue000'
+_STAND_INS = AstralStandIns("a", "0", "\ue000")
 
 
 def gpt2_split(text):
     """Cut text into GPT-2 pieces; the pieces concatenate back to `text`."""
     if text.isascii():
         return GPT2_PATTERN_ASCII.findall(text)
-    stand_in, n_astral = _ASTRAL.subn(_astral_stand_in, text)
-    if not n_astral:
-        return GPT2_PATTERN_BMP.findall(text)
-    pieces, pos = [], 0  # the stand-ins keep every length: cut `text` at the same places
-    for piece in GPT2_PATTERN_BMP.findall(stand_in):
-        pieces.append(text[pos:pos + len(piece)])
-        pos += len(piece)
-    return pieces
+    subject = _STAND_INS(text)
+    pieces = GPT2_PATTERN_BMP.findall(subject)
+    return pieces if subject is text else cut_like(text, pieces)
 
 
 # what trimming treats as space: Unicode White_Space and the stand-in of the space byte
@@ -138,6 +120,12 @@ class ByteLevel:
         self.use_regex = use_regex
 
     # --- pre-tokenizer
+
+    @property
+    def keeps_words(self):
+        """Without its regex and prefix space it returns a non-empty word as it is (the bytes are
+        mapped to stand-in characters by the BPE model, see bpe.py)."""
+        return not self.add_prefix_space and not self.use_regex
 
     def split(self, text):
         if self.add_prefix_space and text and text[0] != " ":

@@ -152,20 +152,7 @@ def tokenizer_to_json(tok):
 
 
 # ---- the components of this package --------------------------------------------------------
-_SPLIT_BEHAVIORS = {"Removed": "removed", "Isolated": "isolated", "MergedWithPrevious": "merged_with_previous",
-                    "MergedWithNext": "merged_with_next", "Contiguous": "contiguous"}
-
-
-def _split(d):
-    import regex  # the reference's patterns use \p{..} classes, which `re` lacks
-
-    pattern = d["pattern"]
-    source = regex.escape(pattern["String"]) if "String" in pattern else pattern["Regex"]
-    split = c.RegexSplit(regex.compile(source), _SPLIT_BEHAVIORS[d["behavior"]], d.get("invert", False))
-    split.to_dict = lambda: dict(d)
-    return split
-
-
+# (stage objects are sent to worker processes, so they hold no lambdas: each class has its to_dict)
 def _template(d):
     def items(template):
         return [("$" + item["Sequence"]["id"], item["Sequence"]["type_id"]) if "Sequence" in item
@@ -182,27 +169,22 @@ def _wordpiece_model(d):
                         d.get("max_input_chars_per_word", 100))
 
 
-def _simple(cls, type_name):
-    def read(d):
-        stage = cls()
-        stage.to_dict = lambda: {"type": type_name}
-        return stage
-    return read
+def _simple(cls):
+    return lambda d: cls()
 
 
-for _name, _cls in (("NFD", c.NFD), ("NFKD", c.NFKD), ("NFC", c.NFC), ("NFKC", c.NFKC),
-                    ("Lowercase", c.Lowercase), ("StripAccents", c.StripAccents)):
-    register("normalizer", _name, _simple(_cls, _name))
+for _cls in (c.NFD, c.NFKD, c.NFC, c.NFKC, c.Lowercase, c.StripAccents):
+    register("normalizer", _cls.__name__, _simple(_cls))
 register("normalizer", "BertNormalizer", lambda d: wp.BertNormalizer(
     d.get("clean_text", True), d.get("handle_chinese_chars", True), d.get("strip_accents"), d.get("lowercase", True)))
-register("normalizer", "Sequence", lambda d: _sequence(
-    c.NormalizerSequence([read_component("normalizer", n) for n in d["normalizers"]]), "normalizers"))
+register("normalizer", "Sequence", lambda d: c.NormalizerSequence(
+    [read_component("normalizer", n) for n in d["normalizers"]]))
 register("pre_tokenizer", "BertPreTokenizer", lambda d: wp.BertPreTokenizer())
-register("pre_tokenizer", "Whitespace", _simple(c.Whitespace, "Whitespace"))
-register("pre_tokenizer", "WhitespaceSplit", _simple(c.WhitespaceSplit, "WhitespaceSplit"))
-register("pre_tokenizer", "Split", _split)
-register("pre_tokenizer", "Sequence", lambda d: _sequence(
-    c.PreTokenizerSequence([read_component("pre_tokenizer", p) for p in d["pretokenizers"]]), "pretokenizers"))
+register("pre_tokenizer", "Whitespace", _simple(c.Whitespace))
+register("pre_tokenizer", "WhitespaceSplit", _simple(c.WhitespaceSplit))
+register("pre_tokenizer", "Split", c.RegexSplit.from_dict)
+register("pre_tokenizer", "Sequence", lambda d: c.PreTokenizerSequence(
+    [read_component("pre_tokenizer", p) for p in d["pretokenizers"]]))
 register("model", "WordPiece", _wordpiece_model)
 register("post_processor", "TemplateProcessing", _template)
 register("post_processor", "BertProcessing", lambda d: wp.BertProcessing(d["sep"], d["cls"]))
@@ -213,12 +195,6 @@ register("pre_tokenizer", "ByteLevel", byte_level.ByteLevel.from_dict)
 register("post_processor", "ByteLevel", byte_level.ByteLevel.from_dict)
 register("post_processor", "RobertaProcessing", byte_level.RobertaProcessing.from_dict)
 register("decoder", "ByteLevel", byte_level.ByteLevel.from_dict)
-
-
-def _sequence(seq, key):
-    items = seq.normalizers if key == "normalizers" else seq.pre_tokenizers
-    seq.to_dict = lambda: {"type": "Sequence", key: [s.to_dict() for s in items]}
-    return seq
 
 
 # ---- SentencePiece stages: Unigram, Precompiled, Metaspace (unigram.py, precompiled.py, metaspace.py) -------
@@ -243,8 +219,9 @@ def _register_other_stages():
     register("normalizer", "Prepend", lambda d: c.Prepend(d["prepend"]))
     register("normalizer", "Strip", lambda d: c.Strip(d.get("strip_left", True), d.get("strip_right", True)))
     register("pre_tokenizer", "Digits", lambda d: c.Digits(d.get("individual_digits", False)))
-    register("pre_tokenizer", "Punctuation", lambda d: wp.Punctuation(_SPLIT_BEHAVIORS[d.get("behavior", "Isolated")]))
-    register("pre_tokenizer", "UnicodeScripts", _simple(c.UnicodeScripts, "UnicodeScripts"))
+    register("pre_tokenizer", "Punctuation",
+             lambda d: wp.Punctuation(c.SPLIT_BEHAVIORS[d.get("behavior", "Isolated")]))
+    register("pre_tokenizer", "UnicodeScripts", _simple(c.UnicodeScripts))
     register("post_processor", "Sequence", lambda d: c.PostProcessorSequence(
         [read_component("post_processor", x) for x in d["processors"]]))
 

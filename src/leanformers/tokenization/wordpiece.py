@@ -10,7 +10,7 @@ the reference for every code point (tests/tokenization/test_wordpiece_charclasse
 import re
 import unicodedata
 
-from .components import Memo, RegexSplit, TemplateProcessing
+from .components import Memo, RegexSplit, TemplateProcessing, lower_char
 from .whitespace import WHITESPACE, WHITESPACE_CLASS
 
 # Punctuation as the reference's BertPreTokenizer sees it: ASCII punctuation plus the
@@ -48,13 +48,6 @@ _KEPT_MARKS = (
 )
 _DROPPED_MARKS = frozenset("\u1734")
 _NOT_DECOMPOSED = frozenset("\U00011938")  # its decomposition is newer than the reference's tables
-# lower-case mappings the reference has (newer Unicode) for characters Python's tables leave alone
-_EXTRA_LOWER = {
-    **{chr(c): chr(c + 0x20) for c in range(0x10D50, 0x10D66)},
-    **{chr(c): chr(c + 0x1B) for c in range(0x16EA0, 0x16EB9)},
-    "\u1c89": "\u1c8a", "\ua7cb": "\u0264", "\ua7cc": "\ua7cd", "\ua7ce": "\ua7cf", "\ua7d2": "\ua7d3",
-    "\ua7d4": "\ua7d5", "\ua7da": "\ua7db", "\ua7dc": "\u019b",
-}
 
 
 def _char_class(ranges):
@@ -134,7 +127,7 @@ class BertNormalizer:
             decomposed = c if c in _NOT_DECOMPOSED else unicodedata.normalize("NFD", c)
             c = "".join(ch for ch in decomposed if not _is_stripped_mark(ch))
         if self.lowercase:
-            c = "".join(_EXTRA_LOWER.get(ch) or ch.lower() for ch in c)
+            c = "".join(map(lower_char, c))
         return c
 
     def to_dict(self):
