@@ -31,6 +31,11 @@ import regex
 from .components import Memo
 
 _CLUSTER = regex.compile(r"\X")
+# What can join a character to its neighbours in a cluster; a text without any is one cluster per
+# character, and takes a translate table: of t5-small's 20,000 benchmark sentences, 2,904 of the 5,140
+# that are not ASCII (their \X cut took 0.09 s)
+_JOINS = regex.compile("[" + "".join(rf"\p{{Grapheme_Cluster_Break={name}}}" for name in (
+    "Extend", "SpacingMark", "Prepend", "ZWJ", "Regional_Indicator", "L", "V", "T", "LV", "LVT")) + r"]|\r\n")
 # Marks that `regex` (Unicode 17) lets join the character before them but the reference
 # (Unicode 16) does not know yet; measured over every code point after "²" with t5-small's map.
 _UNKNOWN_TO_REFERENCE = regex.compile("([\u05c8\u05c9\u0b53\u0b54\u1ade\u1adf\u1aec-\u1af0])")
@@ -67,6 +72,7 @@ class Precompiled:
                              "charsmap is damaged. Take it again from the model.") from None
         self._cache = {}
         self._normalized_clusters = Memo(self._normalize_cluster)
+        self._normalized_chars = Memo(self._normalize_code_point)  # a translate table
         # ASCII text has one-character clusters except "\r\n", so a table does it
         self._ascii = {}
         for code in range(128):
@@ -118,6 +124,9 @@ class Precompiled:
     def _normalize_cluster(self, cluster):
         return "".join(c if found is None else found for c, found in self._cluster_pieces(cluster))
 
+    def _normalize_code_point(self, code):
+        return self._normalized_clusters[chr(code)]
+
     def _pieces(self, text):
         """(original characters, replacement or None) in order, as the reference cuts the text."""
         for cluster in self._clusters(text):
@@ -126,6 +135,8 @@ class Precompiled:
     def normalize_str(self, text):
         if text.isascii() and "\r\n" not in text:
             return text.translate(self._ascii) if self._ascii else text
+        if not _JOINS.search(text):
+            return text.translate(self._normalized_chars)
         return "".join(map(self._normalized_clusters.__getitem__, self._clusters(text)))
 
     def normalize_aligned(self, text):
