@@ -30,10 +30,7 @@ of a multi-byte character gets the whole character's span, and the space that
 `add_prefix_space` invents is given the span of the character it precedes.
 """
 
-import re
-
-from . import _unicode_classes
-from .components import AstralStandIns, TemplateProcessing, cut_like
+from .components import TemplateProcessing, cut_like, reference_twin
 from .whitespace import WHITESPACE
 
 # ---------------------------------------------------------------------------
@@ -67,33 +64,18 @@ def to_byte_chars(text):
 # ---------------------------------------------------------------------------
 # pre-tokenization
 
-def _gpt2_pattern(letters, numbers, space):
-    """GPT-2's split: contractions, then letters, numbers or other symbols, each with an
-    optional leading space, then whitespace; a whitespace run followed by a word leaves
-    its last space to that word (the lookahead), so " world" keeps its space."""
-    return re.compile(rf"'s|'t|'re|'ve|'m|'ll|'d| ?[{letters}]+| ?[{numbers}]+| ?[^{space}{letters}{numbers}]+"
-                      rf"|[{space}]+(?![^{space}])|[{space}]+")
-
-
-# The reference writes the pattern with \p{L}, \p{N} and \s, whose members change with the
-# Unicode version; _unicode_classes holds them as the reference sees them, so that new
-# letters split the same way. The regex engine looks a character up in a class of
-# code points below U+10000 in one step, but tests astral ranges one by one, so:
-# ASCII text (the common case) takes tiny classes, other text the BMP classes, and
-# astral characters (emoji, rare CJK) are first replaced by a BMP stand-in of their class.
-_U = _unicode_classes
-GPT2_PATTERN_ASCII = _gpt2_pattern("A-Za-z", "0-9", r"\t\n\x0b\x0c\r ")
-GPT2_PATTERN_BMP = _gpt2_pattern(_U.LETTERS, _U.NUMBERS, _U.WHITESPACE)
-# astral characters take stand-ins: 'a' for a letter (no contraction starts with it), '0', '\ue000'
-_STAND_INS = AstralStandIns("a", "0", "\ue000")
+# GPT-2's split as the reference writes it: contractions, then letters, numbers or other symbols,
+# each with an optional leading space, then whitespace; a whitespace run followed by a word leaves
+# its last space to that word (the lookahead), so " world" keeps its space. It runs as its
+# `reference_twin`: the reference's classes in Python's `re`, astral characters as stand-ins.
+GPT2_SPLIT = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+_GPT2_PATTERN, _GPT2_STAND_INS = reference_twin(GPT2_SPLIT)
 
 
 def gpt2_split(text):
     """Cut text into GPT-2 pieces; the pieces concatenate back to `text`."""
-    if text.isascii():
-        return GPT2_PATTERN_ASCII.findall(text)
-    subject = _STAND_INS(text)
-    pieces = GPT2_PATTERN_BMP.findall(subject)
+    subject = _GPT2_STAND_INS(text)
+    pieces = _GPT2_PATTERN.findall(subject)
     return pieces if subject is text else cut_like(text, pieces)
 
 
