@@ -131,3 +131,57 @@ def test_auto_tokenizer_without_class(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "not-a-model"}), encoding="utf-8")
     with pytest.raises(ValueError, match="'not-a-model'"):
         leanformers.AutoTokenizer.from_pretrained(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def reference(tok):
+    transformers = pytest.importorskip("transformers")
+    return transformers.BertTokenizer.from_pretrained(tok.name_or_path)
+
+
+@pytest.mark.parametrize("call", ["decode([5, -1])", "decode(-100)", "batch_decode([[5], [-1]])",
+                                  "convert_ids_to_tokens(-1)", "convert_ids_to_tokens([5, -100])"])
+def test_negative_ids_are_refused_as_the_reference_refuses_them(tok, reference, call):
+    with pytest.raises(Exception) as expected:
+        eval(f"reference.{call}")
+    # the same kind of error (an OverflowError there), and one that says what is wrong and what to do
+    with pytest.raises(expected.type, match=r"token id -1\d* is negative.*pad token id"):
+        eval(f"tok.{call}")
+    with pytest.raises(ValueError):
+        eval(f"tok.{call}")
+
+
+@pytest.mark.parametrize("call", ["decode([5, 10**6])", "convert_ids_to_tokens(10**6)",
+                                  "convert_ids_to_tokens([5, 10**6])"])
+def test_ids_past_the_vocabulary_give_what_the_reference_gives(tok, reference, call):
+    assert eval(f"tok.{call}") == eval(f"reference.{call}")
+
+
+@pytest.mark.parametrize("args, kwargs, where", [
+    (("hello \ud800 world",), {}, r"`text` holds the lone surrogate U\+D800 at character 6"),
+    ((["hello", "a\udc80"],), {}, r"`text\[1\]` holds the lone surrogate U\+DC80"),
+    (("hello", "x\udfff"), {}, "`text_pair` holds"),
+    (([["hello", "\ud800"]],), {"is_split_into_words": True}, "word 1 of `text`"),
+])
+def test_a_lone_surrogate_is_refused_as_the_reference_refuses_it(tok, reference, args, kwargs, where):
+    with pytest.raises(Exception) as expected:
+        reference(*args, **kwargs)
+    with pytest.raises(expected.type, match=where + ".*errors='replace'"):
+        tok(*args, **kwargs)
+    with pytest.raises(ValueError):
+        tok(*args, **kwargs)
+
+
+@pytest.mark.parametrize("key, value", [("tokenizer_class", 5), ("tokenizer_class", ["BertTokenizer"])])
+def test_a_class_name_that_is_not_a_string(tmp_path, key, value):
+    (tmp_path / "vocab.txt").write_text("\n".join(VOCAB), encoding="utf-8")
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({key: value}), encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"tokenizer_config.json'?: {key} must be a name .*found"):
+        leanformers.AutoTokenizer.from_pretrained(tmp_path)
+
+
+def test_a_model_type_that_is_not_a_string(tmp_path):
+    (tmp_path / "vocab.txt").write_text("\n".join(VOCAB), encoding="utf-8")
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": {"bert": 1}}), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"config.json'?: model_type must be a name .*found dict"):
+        leanformers.AutoTokenizer.from_pretrained(tmp_path)

@@ -68,9 +68,9 @@ def pick_class_name(path, hub_kwargs):
     byte-level, a model type whose declared class is the generic one (mistral), or a folder with nothing but
     tokenizer.json give the generic TokenizersBackend."""
     config_file = hub.resolve_file(path, "tokenizer_config.json", required=False, **hub_kwargs)
-    hub_class = _read(config_file).get("tokenizer_class") if config_file is not None else None
+    hub_class = _read_name(config_file, "tokenizer_class", '"BertTokenizer"')
     model_config = hub.resolve_file(path, "config.json", required=False, **hub_kwargs)
-    model_type = _read(model_config).get("model_type") if model_config is not None else None
+    model_type = _read_name(model_config, "model_type", '"bert"')
     registered = None
     if model_type in GENERIC_BY_MODEL_TYPE:
         registered = "TokenizersBackend" if hub_class is None else None
@@ -103,16 +103,20 @@ def _byte_level_json(path, hub_kwargs):
     file = hub.resolve_file(path, "tokenizer.json", required=False, **hub_kwargs)
     if file is None:
         return False
-    pre = (tokenizer_json_load(file).get("pre_tokenizer") or {})
+    pre = _read(file).get("pre_tokenizer") or {}
     items = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
     return any(isinstance(p, dict) and p.get("type") == "ByteLevel" for p in items)
 
 
-def tokenizer_json_load(file):
-    import json
-
-    with open(file, encoding="utf-8") as f:
-        return json.load(f)
+def _read_name(path, key, example):
+    """The string under `key` in the JSON file `path` (None without the file or the key)."""
+    if path is None:
+        return None
+    value = _read(path).get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{path!r}: {key} must be a name (a string such as {example}), found "
+                         f"{type(value).__name__} {value!r}. Fix the file, or delete the key.")
+    return value
 
 
 def _read(path):

@@ -33,6 +33,7 @@ from .. import hub
 from . import tokenizer_files
 from .added_tokens import AddedToken, as_added_token
 from .batch_encoding import BatchEncoding
+from .core import check_ids
 from .call_options import (
     TOKENIZE_OPTIONS, VERY_LARGE_INTEGER, check_batch, check_inputs, resolve_strategies, truncation_budget,
 )
@@ -181,9 +182,12 @@ class PreTrainedTokenizer:
 
     def convert_ids_to_tokens(self, ids, skip_special_tokens=False):
         if isinstance(ids, int) or hasattr(ids, "item") and not hasattr(ids, "__len__"):
+            check_ids([int(ids)], "convert_ids_to_tokens")
             return self._tokenizer.id_to_token(int(ids))
         skip = set(self.all_special_ids) if skip_special_tokens else ()
-        return [self._tokenizer.id_to_token(int(i)) for i in _to_list(ids) if int(i) not in skip]
+        ids = [int(i) for i in _to_list(ids)]
+        check_ids(ids, "convert_ids_to_tokens")
+        return [self._tokenizer.id_to_token(i) for i in ids if i not in skip]
 
     def convert_tokens_to_string(self, tokens):
         decoder = self._tokenizer.decoder

@@ -6,6 +6,7 @@ truncation strategies and the length they work to, by transformers' rules;
 what is neither; `truncation_budget` is the number of tokens truncation leaves the text.
 """
 
+import re
 import warnings
 
 VERY_LARGE_INTEGER = int(1e30)  # model_max_length of a model without a limit (transformers' value)
@@ -16,6 +17,24 @@ TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second", "do_not_t
 # the options of `tokenize`: the tokens of the text alone, neither padded nor truncated
 TOKENIZE_OPTIONS = dict(add_special_tokens=False, padding_strategy="do_not_pad",
                         truncation_strategy="do_not_truncate", max_length=None)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class UnencodableTextError(ValueError, TypeError):
+    """A text with a lone surrogate, which has no UTF-8 form. A ValueError, and a TypeError too: that
+    is what the reference raises for it."""
+
+
+def _check_encodable(text, label):
+    """`label` names the text in the message: "`text`", "`text[3]`", "word 2 of `text`"."""
+    found = None if text.isascii() else _SURROGATE.search(text)
+    if found is not None:
+        raise UnencodableTextError(
+            f"{label} holds the lone surrogate U+{ord(found.group()):04X} at character {found.start()}: it is "
+            "not a character and has no UTF-8 form, so it cannot be tokenized. It usually comes from bytes "
+            "decoded with errors='surrogateescape'; decode them with errors='replace' instead, or remove it.")
 
 
 def _value(x):
@@ -108,6 +127,7 @@ def _check_text(text, name, is_split_into_words):
         if is_split_into_words:
             raise ValueError(f"`{name}` is a string but is_split_into_words=True expects a list of words; pass "
                              f"{name}=text.split() or set is_split_into_words=False.")
+        _check_encodable(text, f"`{name}`")
         return False
     if not isinstance(text, (list, tuple)):
         raise TypeError(f"`{name}` must be a string, a list of strings or (with is_split_into_words=True) a "
@@ -119,11 +139,12 @@ def _check_text(text, name, is_split_into_words):
             return True
         _check_words(text, name)
         return False
-    for item in text:
+    for i, item in enumerate(text):
         if not isinstance(item, str):
             hint = (" Nested lists are pre-tokenized words: pass is_split_into_words=True."
                     if isinstance(item, (list, tuple)) else "")
             raise TypeError(f"`{name}` must hold strings, but an item is {type(item).__name__}.{hint}")
+        _check_encodable(item, f"`{name}[{i}]`")
     return True
 
 
@@ -131,6 +152,8 @@ def _check_words(words, name):
     if not isinstance(words, (list, tuple)) or not all(isinstance(w, str) for w in words):
         raise TypeError(f"`{name}` with is_split_into_words=True must be a list of word strings (or a batch of "
                         "such lists); an item is not a string.")
+    for i, word in enumerate(words):
+        _check_encodable(word, f"word {i} of `{name}`")
 
 
 def check_batch(batch, name):

@@ -241,6 +241,7 @@ class Tokenizer:
         return merge([a, b])
 
     def decode(self, ids, skip_special_tokens=False):
+        check_ids(ids, "decode")
         tokens = []
         for token_id in ids:
             added = self.added.tokens.get(token_id)
@@ -287,3 +288,15 @@ def _to_original(align, start, end, shift):
         pos = align[start][0] if start < len(align) else (align[-1][1] if align else 0)
         return (pos + shift, pos + shift)
     return (align[start][0] + shift, align[end - 1][1] + shift)
+
+
+class TokenIdError(ValueError, OverflowError):
+    """A negative token id. A ValueError, and an OverflowError too: that is what the reference raises."""
+
+
+def check_ids(ids, name):
+    """Refuse negative ids (ids past the vocabulary decode to nothing, as in the reference)."""
+    lowest = min(ids, default=0)
+    if lowest < 0:
+        raise TokenIdError(f"{name}: the token id {lowest} is negative; ids run from 0 to the vocabulary size "
+                           "minus 1. Padding labels (-100) must be replaced by the pad token id before decoding.")
