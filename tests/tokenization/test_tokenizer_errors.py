@@ -185,3 +185,21 @@ def test_a_model_type_that_is_not_a_string(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": {"bert": 1}}), encoding="utf-8")
     with pytest.raises(ValueError, match=r"config.json'?: model_type must be a name .*found dict"):
         leanformers.AutoTokenizer.from_pretrained(tmp_path)
+
+
+def test_a_template_naming_an_undefined_special_token(tmp_path):
+    # written by the reference, then edited by hand: the template keeps [CLS] but special_tokens loses it
+    tokenizers = pytest.importorskip("tokenizers")
+    made = tokenizers.Tokenizer(tokenizers.models.WordPiece({t: i for i, t in enumerate(VOCAB)}, unk_token="[UNK]"))
+    made.post_processor = tokenizers.processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    data = json.loads(made.to_str())
+    del data["post_processor"]["special_tokens"]["[CLS]"]
+    path = tmp_path / "tokenizer.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    reference = tokenizers.Tokenizer.from_file(str(path))
+    with pytest.raises(BaseException):  # the reference loads the file, then panics in its Rust core on encode
+        reference.encode("hello")
+    with pytest.raises(ValueError, match=r"tokenizer.json.*TemplateProcessing.*'\[CLS\]'.*missing from its "
+                                         r"special_tokens; add it"):  # we refuse it on load, naming the token
+        build_tokenizer(data, str(path))
