@@ -53,7 +53,7 @@ class Tokenizer:
         self.decoder = decoder
         self.added = AddedVocabulary()
         self.generation = 0  # counts the changes to the added tokens (see `refresh`)
-        self._cache = {}    # word -> ids from the model
+        self._cache = {}    # word -> ids from the model; at most WORD_CACHE_LIMIT words (see `_encode_words`)
         self._details = {}  # word -> (tokens, offsets) from the model
 
     # ---- vocabulary -------------------------------------------------------------------
@@ -116,6 +116,8 @@ class Tokenizer:
     def _encode_words(self, texts, with_offsets, word_per_piece):
         """Encode each text of `texts`; word ids count pieces (word_per_piece) or are
         the index of the text (pre-tokenized input)."""
+        if len(self._cache) > WORD_CACHE_LIMIT:  # start afresh; pending encodings keep the old details
+            self._cache, self._details = {}, {}
         ids, groups = [], []
         offsets = [] if with_offsets else None
         word = -1
@@ -256,6 +258,12 @@ class Tokenizer:
         if self.decoder is None:
             return " ".join(tokens)
         return self.decoder.decode(tokens)
+
+
+# Words whose model results are kept. The benchmark corpus has 9,335 (Llama-3) to 24,445 (t5-small)
+# distinct words, so it never reaches the limit; 300,000 distinct random words grew the RSS by 350 MiB
+# (BertTokenizer) and 210 MiB (Llama-3) when every result was kept, by 89 and 42 MiB with the limit.
+WORD_CACHE_LIMIT = 50_000
 
 
 def _fill_words(e, groups, details):
