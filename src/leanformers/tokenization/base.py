@@ -182,8 +182,9 @@ class PreTrainedTokenizer:
 
     def convert_ids_to_tokens(self, ids, skip_special_tokens=False):
         if isinstance(ids, int) or hasattr(ids, "item") and not hasattr(ids, "__len__"):
-            check_ids([int(ids)], "convert_ids_to_tokens")
-            return self._tokenizer.id_to_token(int(ids))
+            token_id = int(ids)
+            check_ids([token_id], "convert_ids_to_tokens")
+            return self._tokenizer.id_to_token(token_id)
         skip = set(self.all_special_ids) if skip_special_tokens else ()
         ids = [int(i) for i in _to_list(ids)]
         check_ids(ids, "convert_ids_to_tokens")

@@ -35,14 +35,14 @@ class Memo(dict):
 
 
 # ---- normalizers --------------------------------------------------------------------------
-class _Named:
+class NamedStage:
     """A stage without options: its tokenizer.json object is {"type": its class name}."""
 
     def to_dict(self):
         return {"type": type(self).__name__}
 
 
-class CharNormalizer(_Named):
+class CharNormalizer(NamedStage):
     """A normalizer defined by what each character becomes (`map_char`)."""
 
     def map_char(self, c):
@@ -120,7 +120,7 @@ class NFKD(NFD):
         return text if text.isascii() else unicodedata.normalize("NFKD", text)
 
 
-class _Composing(_Named):
+class _Composing(NamedStage):
     """NFC / NFKC: characters compose with the marks after them, so alignment is per
     cluster (a starter and the non-starters that follow it)."""
     form = "NFC"
@@ -181,14 +181,22 @@ class NormalizerSequence:
         return text, align if align is not None else [(i, i + 1) for i in range(len(text))]
 
 
+def compile_pattern(pattern):
+    """tokenizer.json's {"String": s} or {"Regex": r} compiled as written (\\p{..} needs `regex`, whose
+    Unicode version is newer than the reference's; `reference_twin` follows the reference's)."""
+    import regex
+
+    if "String" in pattern:
+        return regex.compile(regex.escape(pattern["String"]))
+    return regex.compile(pattern["Regex"])
+
+
 class Replace:
     """Replaces every match of `pattern` ({"String": ..} or {"Regex": ..}) by `content`; the
     characters of a replacement are aligned with the last character they replace (the
     reference removes the match and inserts the content after what it removed)."""
 
     def __init__(self, pattern, content):
-        from .decoders import compile_pattern
-
         self.pattern = dict(pattern)
         self.content = content
         self._compiled = compile_pattern(self.pattern)
@@ -363,12 +371,12 @@ def reference_twin(source):
     literal characters, classes, plain groups and quantifiers. Measured on Llama-3's split, 20,000
     sentences: `re` and the twin take 0.10 s on the ASCII ones where `regex` and `source` take 0.28 s,
     and 0.04 s against 0.07 s on the others."""
-    try:
-        rewritten = _bmp_rewrite(source)
-        compiled = re.compile(rewritten) if rewritten is not None else None
-    except re.error:
+    rewritten = _bmp_rewrite(source)
+    if rewritten is None:
         return None
-    if compiled is None:
+    try:
+        compiled = re.compile(rewritten)
+    except re.error:
         return None
     folded = source.lower()
     letter = next(c for c in "abcdefghijklmnopqrstuvwxyzα" if c not in folded)
@@ -397,14 +405,8 @@ class RegexSplit:
     def from_dict(cls, d):
         """tokenizer.json's Split: a {"Regex": ..} runs as its `reference_twin` where it has one."""
         pattern = d["pattern"]
-        if "String" in pattern:
-            compiled, stand_ins = re.compile(re.escape(pattern["String"])), None
-        else:
-            compiled, stand_ins = reference_twin(pattern["Regex"]) or (None, None)
-            if compiled is None:
-                import regex  # \p{..} classes, which `re` lacks; they follow `regex`'s Unicode version
-
-                compiled = regex.compile(pattern["Regex"])
+        twin = reference_twin(pattern["Regex"]) if "Regex" in pattern else None
+        compiled, stand_ins = twin or (compile_pattern(pattern), None)
         return cls(compiled, SPLIT_BEHAVIORS[d["behavior"]], d.get("invert", False), pattern, stand_ins)
 
     def to_dict(self):
@@ -412,12 +414,16 @@ class RegexSplit:
         pattern = dict(self.json_pattern or {"Regex": self.pattern.pattern})
         return {"type": "Split", "pattern": pattern, "behavior": behavior, "invert": self.invert}
 
+    def _subject(self, text):
+        """What the pattern runs on: `text`, with stand-ins for its astral characters when it has them."""
+        return self.stand_ins(text) if self.stand_ins is not None else text
+
     def split(self, text):
         if self.behavior == "isolated" and not self.invert and self.pattern.groups == 0:
             # byte-level split patterns (GPT-2's, Llama-3's) match every character, so the matches
             # alone are the pieces: findall builds them in C (Llama-3's batch: 45% of its time
             # went to split_aligned's runs)
-            subject = self.stand_ins(text) if self.stand_ins is not None else text
+            subject = self._subject(text)
             pieces = self.pattern.findall(subject)
             if sum(map(len, pieces)) == len(text):
                 if "" in pieces:
@@ -428,8 +434,7 @@ class RegexSplit:
     def split_aligned(self, text):
         # (start, end, is_match) runs covering the text
         runs, pos = [], 0
-        subject = self.stand_ins(text) if self.stand_ins is not None else text
-        for m in self.pattern.finditer(subject):
+        for m in self.pattern.finditer(self._subject(text)):
             if m.start() == m.end():
                 continue
             if m.start() > pos:
@@ -465,7 +470,7 @@ class RegexSplit:
         return [(text[a:b], a, b, None) for a, b in spans]
 
 
-class Whitespace(_Named, RegexSplit):
+class Whitespace(NamedStage, RegexSplit):
     """Words of word characters, or runs of other non-space characters. The word characters are the
     reference's \\w (letters, marks, digits, connectors of its Unicode version): Python's \\w lacks the
     marks, and split "हिन्दी" at its vowel signs."""
@@ -477,7 +482,7 @@ class Whitespace(_Named, RegexSplit):
         return self.pattern.findall(text)
 
 
-class WhitespaceSplit(_Named, RegexSplit):
+class WhitespaceSplit(NamedStage, RegexSplit):
     """Runs of non-whitespace: the reference's whitespace, which unlike Python's str.split() does not
     count the separators U+001C..U+001F."""
 
@@ -549,7 +554,7 @@ class Digits(RegexSplit):
         return {"type": "Digits", "individual_digits": self.individual_digits}
 
 
-class UnicodeScripts:
+class UnicodeScripts(NamedStage):
     """Cuts text where the Unicode script changes (Hiragana, Katakana and U+30FC count as
     Han; Common and Inherited are scripts of their own). A plain space belongs to no
     script: it stays with the word before it."""
@@ -590,8 +595,6 @@ class UnicodeScripts:
         cuts.append(len(text))
         return [(text[a:b], a, b, None) for a, b in zip(cuts, cuts[1:])]
 
-    def to_dict(self):
-        return {"type": "UnicodeScripts"}
 
 
 _SCRIPT_PATTERNS = []

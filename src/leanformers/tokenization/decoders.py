@@ -8,6 +8,8 @@ the joined result of the chain.
 
 import re
 
+from .components import NamedStage, compile_pattern
+
 
 class Decoder:
     def decode_chain(self, tokens):
@@ -20,7 +22,7 @@ class Decoder:
 _BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 
 
-class ByteFallback(Decoder):
+class ByteFallback(NamedStage, Decoder):
     """Runs of `<0xXX>` tokens become the text of their bytes; a run that is not valid UTF-8
     gives one U+FFFD per byte, as the reference does."""
 
@@ -45,18 +47,12 @@ class ByteFallback(Decoder):
         flush()
         return out
 
-    def to_dict(self):
-        return {"type": "ByteFallback"}
 
-
-class Fuse(Decoder):
+class Fuse(NamedStage, Decoder):
     """All tokens become one."""
 
     def decode_chain(self, tokens):
         return ["".join(tokens)]
-
-    def to_dict(self):
-        return {"type": "Fuse"}
 
 
 class Strip(Decoder):
@@ -80,15 +76,6 @@ class Strip(Decoder):
 
     def to_dict(self):
         return {"type": "Strip", "content": self.content, "start": self.start, "stop": self.stop}
-
-
-def compile_pattern(pattern):
-    """tokenizer.json's {"String": s} or {"Regex": r} as a compiled pattern (\\p{..} needs `regex`)."""
-    import regex
-
-    if "String" in pattern:
-        return regex.compile(regex.escape(pattern["String"]))
-    return regex.compile(pattern["Regex"])
 
 
 class Replace(Decoder):

@@ -10,7 +10,7 @@ the reference for every code point (tests/tokenization/test_wordpiece_charclasse
 import re
 import unicodedata
 
-from .components import Memo, RegexSplit, TemplateProcessing, lower_char
+from .components import Memo, NamedStage, RegexSplit, TemplateProcessing, lower_char
 from .whitespace import WHITESPACE, WHITESPACE_CLASS
 
 # Punctuation as the reference's BertPreTokenizer sees it: ASCII punctuation plus the
@@ -136,7 +136,7 @@ class BertNormalizer:
                 "strip_accents": self.strip_accents, "lowercase": self.lowercase}
 
 
-class BertPreTokenizer:
+class BertPreTokenizer(NamedStage):
     """Split on whitespace (dropped) and punctuation (each mark its own word)."""
 
     _PUNCT = _char_class(_PUNCTUATION_RANGES)
@@ -150,9 +150,6 @@ class BertPreTokenizer:
 
     def split_aligned(self, text):
         return [(m.group(), m.start(), m.end(), None) for m in self._WORDS.finditer(text)]
-
-    def to_dict(self):
-        return {"type": "BertPreTokenizer"}
 
 
 class WordPiece:
