@@ -86,6 +86,8 @@ def resolve_weights(name_or_path, **hub_kwargs):
         if not isinstance(weight_map, dict) or not weight_map:
             raise ValueError(f"{path} has no 'weight_map' naming the shards; the index file is damaged.")
         shards = dict.fromkeys(weight_map.values())  # each shard once, in the index's order
+        for shard in shards:
+            check_inside(shard, f"{path}'s weight_map")
         return [resolve_file(name_or_path, shard, **hub_kwargs) for shard in shards]
     where = (f"the folder {os.fspath(name_or_path)!r}" if os.path.isdir(name_or_path)
              else f"the Hub repository {os.fspath(name_or_path)!r}")
@@ -96,6 +98,23 @@ def resolve_weights(name_or_path, **hub_kwargs):
         f"No weights found in {where}: looked for {', '.join(WEIGHTS_FILES)}. "
         "save_pretrained writes model.safetensors; check that this is a model and not only a tokenizer."
     )
+
+
+def check_inside(filename, named_by):
+    """Refuse a file name, read from a checkpoint (`named_by` says where), that would leave its folder or repository.
+
+    A checkpoint is data from anyone: an index naming "../x.safetensors" or "/etc/x" must not make a load read
+    (or ask the Hub for) a file outside the checkpoint. The check is on the name, not on where symbolic links
+    lead, because a snapshot of the Hugging Face cache is itself links into its blobs folder."""
+    if not isinstance(filename, str) or not filename or "\0" in filename:
+        raise ValueError(f"{named_by} names the file {filename!r}; a file name must be a non-empty string "
+                         "without NUL characters. The checkpoint is damaged; save or download it again.")
+    parts = re.split(r"[/\\]", filename)
+    if filename.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", filename) or ".." in parts:
+        raise ValueError(f"{named_by} names the file {filename!r}, which lies outside the checkpoint (an absolute "
+                         "path or one through '..'). Only files inside the checkpoint's folder or repository are "
+                         "read; this checkpoint is damaged or crafted: do not use it, or fix the name.")
+    return filename
 
 
 def download(name, *, revision=None, cache_dir=None, token=None, force_download=False):

@@ -23,7 +23,9 @@ def constructor_arguments(cls, path, hub_kwargs):
     tokens, and the paths of the class's vocabulary files and of tokenizer.json (`tokenizer_file`)."""
     config = _read(hub.resolve_file(path, "tokenizer_config.json", required=False, **hub_kwargs))
     special_map = _read(hub.resolve_file(path, "special_tokens_map.json", required=False, **hub_kwargs))
-    arguments = {k: v for k, v in config.items() if k not in _CONFIG_ONLY_KEYS}
+    # file names in the config ("vocab_file", "tokenizer_file": often an absolute path on the machine that saved
+    # it) are never followed: the files are the ones of this folder, under the class's names, as found below
+    arguments = {k: v for k, v in config.items() if k not in _CONFIG_ONLY_KEYS and not k.endswith("_file")}
     for key, value in special_map.items():
         arguments.setdefault(key, value)
     if "added_tokens_decoder" in config:
