@@ -17,7 +17,7 @@ import re
 
 from . import __version__
 from .utils import are_progress_bars_disabled
-from .utils.files import read_json
+from .utils.files import finish_interrupted_saves, read_json
 
 # keyword arguments of from_pretrained that belong to file resolution
 HUB_KWARGS = ("revision", "cache_dir", "force_download", "local_files_only", "token")
@@ -131,6 +131,7 @@ def download(name, *, revision=None, cache_dir=None, token=None, force_download=
 
 
 def _folder_file(folder, filename, required):
+    finish_interrupted_saves(folder)  # a save killed half-way is completed first: never a mix of old and new files
     path = os.path.join(folder, filename)
     if os.path.isfile(path):
         return path

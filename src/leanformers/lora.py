@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from .utils.files import atomic_files, json_text, make_save_directory, read_json
+from .utils.files import atomic_files, finish_interrupted_saves, json_text, make_save_directory, read_json
 
 ADAPTER_CONFIG_NAME = "adapter_config.json"
 ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
@@ -195,6 +195,7 @@ def load_lora(model, adapter_directory, is_trainable=False):
     Frozen and in eval mode unless `is_trainable`."""
     from .modeling.checkpoint import read_safetensors
 
+    finish_interrupted_saves(adapter_directory)  # a save_lora killed half-way is completed first
     config_file = os.path.join(adapter_directory, ADAPTER_CONFIG_NAME)
     weights_file = os.path.join(adapter_directory, ADAPTER_WEIGHTS_NAME)
     for filename in (config_file, weights_file):

@@ -82,3 +82,25 @@ def test_vocabulary_files_named_by_the_tokenizer_config_are_not_followed(tmp_pat
         tokenizer = cls.from_pretrained(folder)
         assert tokenizer(text)["input_ids"] == expected, cls.__name__
         assert "zzz" not in tokenizer.get_vocab()
+
+
+@pytest.mark.parametrize("entry", [{"replace": {"config.json": ["../outside.json", 0o644]}, "remove": []},
+                                   {"replace": {"../outside.json": [".config.json.1.tmp", 0o644]}, "remove": []},
+                                   {"replace": {}, "remove": ["/etc/hostname"]},
+                                   {"replace": {"config.json": "not a pair"}, "remove": []}],
+                         ids=["temporary-above", "target-above", "absolute-removal", "damaged"])
+def test_save_journal_naming_a_file_outside_the_folder_is_refused(tmp_path, entry):
+    """A folder's interrupted-save journal (utils/files.py) is carried out on load; a crafted one must not make the
+    load rename or delete anything outside the folder."""
+    folder = tmp_path / "ckpt"
+    leanformers.BertModel(leanformers.BertConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                                                 intermediate_size=8, vocab_size=20)).save_pretrained(folder)
+    (tmp_path / "outside.json").write_text("{}")
+    before = {p.name: p.read_bytes() for p in [*folder.iterdir(), tmp_path / "outside.json"]}
+    (folder / ".leanformers-save.1.json").write_text(json.dumps(entry))
+    with pytest.raises(OSError) as caught:
+        leanformers.BertModel.from_pretrained(folder)
+    message = str(caught.value)
+    assert ".leanformers-save.1.json" in message and "outside its folder" in message and "delete it" in message
+    assert {p.name: p.read_bytes() for p in [*folder.iterdir(), tmp_path / "outside.json"]
+            if p.name != ".leanformers-save.1.json"} == before

@@ -67,7 +67,11 @@ class GenerationConfig:
         values.pop("_from_model_config", None)
         return cls(**{**values, **kwargs})
 
+    def to_json_string(self):
+        """generation_config.json's text, as transformers writes it."""
+        return json_text({**self.to_dict(), "transformers_version": FORMAT_VERSION})
+
     def save_pretrained(self, save_directory):
-        text = json_text({**self.to_dict(), "transformers_version": FORMAT_VERSION})  # fails before any file is made
+        text = self.to_json_string()  # a value that cannot be serialised fails here, before any file is made
         make_save_directory(save_directory)
         write_atomic(os.path.join(save_directory, GENERATION_CONFIG_NAME), text)

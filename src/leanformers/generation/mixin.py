@@ -33,9 +33,8 @@ class GenerationMixin:
     def generation_config(self, value):
         self.__dict__["_generation_config"] = value
 
-    def save_pretrained(self, save_directory, **kwargs):
-        super().save_pretrained(save_directory, **kwargs)
-        self.generation_config.save_pretrained(save_directory)
+    def _companion_files(self):
+        return {GENERATION_CONFIG_NAME: self.generation_config.to_json_string()}
 
     @torch.inference_mode()
     def generate(self, input_ids=None, attention_mask=None, generation_config=None, generator=None, **kwargs):

@@ -246,9 +246,15 @@ class PreTrainedModel(nn.Module):
             names = [WEIGHTS_NAME]
         else:
             names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
-        with atomic_files(save_directory) as stage:  # nothing replaces an old file until every new one is complete
-            with open(stage(CONFIG_NAME), "w", encoding="utf-8") as f:
-                f.write(self.config.to_json_string())
+        files = {CONFIG_NAME, *names, *([WEIGHTS_INDEX_NAME] if len(shards) > 1 else [])}
+        # weights of an earlier save that the new files do not replace would be read instead of (or with) them
+        stale = [name for name in os.listdir(save_directory) if name not in files and (
+            name in (WEIGHTS_INDEX_NAME, WEIGHTS_NAME) or re.fullmatch(r"model-\d{5}-of-\d{5}\.safetensors", name))]
+        # nothing replaces an old file until every new one is complete; then all are switched at once
+        with atomic_files(save_directory, remove=stale) as stage:
+            for name, text in {CONFIG_NAME: self.config.to_json_string(), **self._companion_files()}.items():
+                with open(stage(name), "w", encoding="utf-8") as f:
+                    f.write(text)
             if len(shards) > 1:
                 index = {
                     "metadata": {"total_parameters": sum(t.numel() for t in state.values()),
@@ -259,13 +265,10 @@ class PreTrainedModel(nn.Module):
                     f.write(json_text(index))
             for name, shard in zip(names, shards):
                 save_file(shard, stage(name), metadata={"format": "pt"})
-        files = {CONFIG_NAME, *names, *([WEIGHTS_INDEX_NAME] if len(shards) > 1 else [])}
-        # weights of an earlier save that the new files do not replace would be read instead of (or with) them
-        for name in os.listdir(save_directory):
-            stale = name == WEIGHTS_INDEX_NAME or name == WEIGHTS_NAME or re.fullmatch(
-                r"model-\d{5}-of-\d{5}\.safetensors", name)
-            if stale and name not in files:
-                os.remove(os.path.join(save_directory, name))
+
+    def _companion_files(self):
+        """{file name: text} that save_pretrained writes beside config.json and the weights, in the same atomic save."""
+        return {}
 
 
 def forward_input_names(model):

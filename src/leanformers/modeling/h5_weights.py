@@ -23,7 +23,6 @@ import re
 import numpy as np
 
 from ..hub import resolve_file
-from ..utils.files import write_atomic
 
 TF_WEIGHTS_NAME = "tf_model.h5"
 # TF leaf name (by the kind of Keras layer holding it) -> PyTorch parameter name
@@ -89,25 +88,22 @@ def read_tf_weights(filename):
 
 
 def write_tf_weights(filename, model_name, layers, keras_version):
-    """Write tf_model.h5 atomically. `layers`: [(top-level layer name, [(TF name without the model name, array in
-    TF layout), ...]), ...], in the model's layer order."""
+    """Write tf_model.h5's content to `filename` (the temporary name of an atomic save, utils/files.py).
+    `layers`: [(top-level layer name, [(TF name without the model name, array in TF layout), ...]), ...], in the
+    model's layer order."""
     h5py = _h5py()
     strings = h5py.string_dtype("ascii")
-
-    def write(path):
-        with h5py.File(path, "w") as f:
-            f.attrs["backend"] = "tensorflow"
-            f.attrs["keras_version"] = keras_version
-            f.attrs["layer_names"] = np.array([name for name, _ in layers], dtype=strings)
-            for layer_name, weights in sorted(layers, key=lambda item: item[0]):
-                group = f.create_group(layer_name)
-                names = [f"{model_name}/{name}:0" for name, _ in weights]
-                # Keras wrote an empty float array for a layer without weights (dropout)
-                group.attrs["weight_names"] = np.array(names, dtype=strings) if names else np.zeros(0)
-                for name, (_, array) in zip(names, weights):
-                    group.create_dataset(name, data=np.asarray(array, dtype=np.float32))
-
-    write_atomic(filename, write)
+    with h5py.File(filename, "w") as f:
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["keras_version"] = keras_version
+        f.attrs["layer_names"] = np.array([name for name, _ in layers], dtype=strings)
+        for layer_name, weights in sorted(layers, key=lambda item: item[0]):
+            group = f.create_group(layer_name)
+            names = [f"{model_name}/{name}:0" for name, _ in weights]
+            # Keras wrote an empty float array for a layer without weights (dropout)
+            group.attrs["weight_names"] = np.array(names, dtype=strings) if names else np.zeros(0)
+            for name, (_, array) in zip(names, weights):
+                group.create_dataset(name, data=np.asarray(array, dtype=np.float32))
 
 
 def load_tf_checkpoint(path, hub_kwargs):

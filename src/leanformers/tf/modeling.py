@@ -21,7 +21,7 @@ from ..configuration import CONFIG_NAME, _read_json
 from ..hub import pop_hub_kwargs, resolve_file
 from ..modeling.checkpoint import load_checkpoint
 from ..modeling.h5_weights import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights
-from ..utils.files import make_save_directory
+from ..utils.files import atomic_files, make_save_directory
 from .backend import keras, tf
 
 # the name TF loading has logged under since it lived in leanformers/tf_modeling.py; callers filter on it
@@ -180,8 +180,11 @@ class TFPreTrainedModel(keras.Model):
             self.build_weights()
         self.config.architectures = [type(self).__name__.removeprefix("TF")]  # as transformers 4.x: the PyTorch name
         layers = [(name, [(tf_name, v.numpy()) for tf_name, v in weights]) for name, weights in self.tf_weights()]
-        write_tf_weights(os.path.join(save_directory, TF_WEIGHTS_NAME), self.name, layers, keras.__version__)
-        self.config.save_pretrained(save_directory)
+        text = self.config.to_json_string()
+        with atomic_files(save_directory) as stage:  # both files replace the old ones at once, once both are complete
+            write_tf_weights(stage(TF_WEIGHTS_NAME), self.name, layers, keras.__version__)
+            with open(stage(CONFIG_NAME), "w", encoding="utf-8") as f:
+                f.write(text)
 
     # --- Keras training: compile() without a loss trains on the model's own loss -----------------------------------
 
