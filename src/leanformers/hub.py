@@ -151,6 +151,9 @@ def _check_hub_name(name):
     try:
         validate_repo_id(name)
     except HFValidationError:
+        if os.path.isfile(name):
+            raise FileNotFoundError(f"{name!r} is a file, but a folder (or a Hub repository id) is needed here: pass "
+                                    "the folder that holds it and the other files save_pretrained wrote.") from None
         raise FileNotFoundError(
             f"{name!r} was taken as a folder path (it cannot be a Hub name such as 'org/model'), "
             f"but no such folder exists (relative paths start at {os.getcwd()!r}). "

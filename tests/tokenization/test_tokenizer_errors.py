@@ -24,8 +24,8 @@ def test_non_string_text(tok, text):
 
 
 def test_nested_lists_where_strings_are_expected(tok):
-    with pytest.raises(TypeError, match="is_split_into_words=True"):
-        tok([["hello", "world"]])
+    with pytest.raises(TypeError, match="is_split_into_words=True"):  # two strings would be a [text, pair] item
+        tok([["hello", "big", "world"]])
     with pytest.raises(TypeError, match="`text`"):
         tok(["hello", 3])
     with pytest.raises(TypeError, match="word strings"):

@@ -10,7 +10,7 @@ import transformers
 
 import leanformers
 from support.corpus import sentence_pairs, sentences
-from support.wordpiece_cases import HAVE_DATA, VOCABS, assert_same_call, make_folder
+from support.wordpiece_cases import HAVE_DATA, NEEDS_DATA, VOCABS, assert_same_call, make_folder
 
 TEXTS = sentences(600, seed=3)
 PAIRS = sentence_pairs(200, seed=4)
@@ -167,3 +167,22 @@ def test_fast_aliases_are_the_same_classes():
     # transformers 5's PreTrainedTokenizerFast is TokenizersBackend, the tokenizer.json class (fast.py)
     assert issubclass(leanformers.PreTrainedTokenizerFast, leanformers.PreTrainedTokenizer)
     assert issubclass(leanformers.DistilBertTokenizer, leanformers.PreTrainedTokenizer)
+
+
+@NEEDS_DATA
+def test_vocab_file_path_loads_like_the_reference():
+    """transformers 5 takes the path of the one vocabulary file of a class (BertTokenizer's vocab.txt)."""
+    vocab = VOCABS / "bert-base-uncased" / "vocab.txt"
+    assert_same_behaviour(transformers.BertTokenizer.from_pretrained(str(vocab)),
+                          leanformers.BertTokenizer.from_pretrained(vocab))
+
+
+@NEEDS_DATA
+def test_file_path_for_a_tokenizer_of_several_files_is_refused():
+    vocab = VOCABS / "gpt2" / "vocab.json"
+    with pytest.raises(ValueError, match="single file"):
+        transformers.GPT2Tokenizer.from_pretrained(str(vocab))
+    with pytest.raises(ValueError, match=r"the path is a file.*\['merges.txt', 'vocab.json'\].*pass the folder"):
+        leanformers.GPT2Tokenizer.from_pretrained(vocab)
+    with pytest.raises(FileNotFoundError, match="is a file, but a folder"):
+        leanformers.AutoTokenizer.from_pretrained(vocab)

@@ -35,7 +35,8 @@ from .added_tokens import AddedToken, as_added_token
 from .batch_encoding import BatchEncoding
 from .core import check_ids
 from .call_options import (
-    TOKENIZE_OPTIONS, VERY_LARGE_INTEGER, check_batch, check_inputs, resolve_strategies, truncation_budget,
+    TOKENIZE_OPTIONS, VERY_LARGE_INTEGER, check_batch, check_inputs, resolve_strategies, split_pairs,
+    truncation_budget,
 )
 from .padding import model_inputs, pad_plan, padded
 from .rows import batch_rows, rows_again
@@ -298,12 +299,7 @@ class PreTrainedTokenizer:
     def batch_encode_plus(self, batch_text_or_text_pairs, **kwargs):
         """A batch of texts or of (text, pair) tuples (kept from transformers 4)."""
         check_batch(batch_text_or_text_pairs, "batch_text_or_text_pairs")
-        if batch_text_or_text_pairs and isinstance(batch_text_or_text_pairs[0], tuple) \
-                and not kwargs.get("is_split_into_words"):
-            firsts = [p[0] for p in batch_text_or_text_pairs]
-            seconds = [p[1] for p in batch_text_or_text_pairs]
-            return self(firsts, seconds, **kwargs)
-        return self(list(batch_text_or_text_pairs), **kwargs)
+        return self(list(batch_text_or_text_pairs), **kwargs)  # the call splits the pairs (call_options.split_pairs)
 
     def tokenize(self, text, pair=None, add_special_tokens=False, **kwargs):
         """The token strings of a text (and pair)."""
@@ -327,6 +323,7 @@ class PreTrainedTokenizer:
                       pad_to_multiple_of=None, padding_side=None, return_tensors=None, return_token_type_ids=None,
                       return_attention_mask=None, return_overflowing_tokens=False, return_special_tokens_mask=False,
                       return_offsets_mapping=False, return_length=False, verbose=True):
+        text, text_pair = split_pairs(text, text_pair, is_split_into_words)
         batched = check_inputs(text, text_pair, is_split_into_words)
         if not batched:
             text = [text]

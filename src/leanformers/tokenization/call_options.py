@@ -107,6 +107,26 @@ def truncation_budget(core, max_length, stride, add_special_tokens, is_pair):
     return max_length - n_special
 
 
+def split_pairs(text, text_pair, is_split_into_words):
+    """(text, text_pair) of a call, where a batch given as [text, pair] lists or tuples (`[["a", "b"], ["c", "d"]]`,
+    as transformers' guides write it) becomes two lists. Pre-split words are lists too, so with
+    is_split_into_words the batch is left as it is."""
+    if is_split_into_words or not isinstance(text, (list, tuple)) or not any(
+            isinstance(item, (list, tuple)) for item in text):
+        return text, text_pair
+    if text_pair is not None:
+        raise ValueError("`text` holds [text, pair] items and `text_pair` is given too; pass the pairs one way only: "
+                         "tokenizer([[a, b], ...]) or tokenizer([a, ...], [b, ...]).")
+    for i, item in enumerate(text):
+        if isinstance(item, str):
+            raise ValueError(f"`text` mixes texts (text[{i}]) and [text, pair] items; leanformers takes a batch of "
+                             "either, not both: tokenize the single texts and the pairs in separate calls.")
+        if len(item) != 2 or not all(isinstance(part, str) for part in item):
+            raise TypeError(f"`text[{i}]` is a {type(item).__name__} of {len(item)} items; a pair is [text, "
+                            "text_pair], two strings. Lists of words need is_split_into_words=True.")
+    return [a for a, _ in text], [b for _, b in text]
+
+
 def check_inputs(text, text_pair, is_split_into_words):
     """Validate the `text` and `text_pair` of a call; returns whether they are batches."""
     batched = _check_text(text, "text", is_split_into_words)
@@ -140,10 +160,8 @@ def _check_text(text, name, is_split_into_words):
         _check_words(text, name)
         return False
     for i, item in enumerate(text):
-        if not isinstance(item, str):
-            hint = (" Nested lists are pre-tokenized words: pass is_split_into_words=True."
-                    if isinstance(item, (list, tuple)) else "")
-            raise TypeError(f"`{name}` must hold strings, but an item is {type(item).__name__}.{hint}")
+        if not isinstance(item, str):  # ([text, pair] lists were split before: call_options.split_pairs)
+            raise TypeError(f"`{name}` must hold strings, but an item is {type(item).__name__}.")
         _check_encodable(item, f"`{name}[{i}]`")
     return True
 

@@ -20,7 +20,14 @@ _CONFIG_ONLY_KEYS = ("tokenizer_class", "auto_map", "added_tokens_decoder", "nam
 def constructor_arguments(cls, path, hub_kwargs):
     """The keyword arguments of tokenizer class `cls` for the saved tokenizer at `path` (a folder or a
     hub repository): the settings of tokenizer_config.json and special_tokens_map.json, its added
-    tokens, and the paths of the class's vocabulary files and of tokenizer.json (`tokenizer_file`)."""
+    tokens, and the paths of the class's vocabulary files and of tokenizer.json (`tokenizer_file`). A path to
+    a file is that file, for a class with one vocabulary file (BertTokenizer's vocab.txt), as in transformers."""
+    if os.path.isfile(path):
+        if len(cls.vocab_files_names) != 1:
+            needed = sorted(cls.vocab_files_names.values()) or ["tokenizer.json"]
+            raise ValueError(f"{cls.__name__}.from_pretrained({os.fspath(path)!r}): the path is a file, but this "
+                             f"tokenizer needs the files {needed}; pass the folder that holds them.")
+        return {next(iter(cls.vocab_files_names)): os.fspath(path)}
     config = _read(hub.resolve_file(path, "tokenizer_config.json", required=False, **hub_kwargs))
     special_map = _read(hub.resolve_file(path, "special_tokens_map.json", required=False, **hub_kwargs))
     # file names in the config ("vocab_file", "tokenizer_file": often an absolute path on the machine that saved
