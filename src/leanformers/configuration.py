@@ -39,6 +39,9 @@ class PretrainedConfig:
 
     model_type: typing.ClassVar[str] = ""
     attribute_map: typing.ClassVar[dict] = {}  # alias -> field, e.g. DistilBERT's hidden_size -> dim
+    # attn_implementation= of from_pretrained or the config; None is transformers' default ("sdpa"). Only
+    # "eager" changes a number: see modeling/layers.py, masked_score
+    _attn_implementation: typing.ClassVar[str | None] = None
 
     transformers_version: str | None = None
     architectures: list | None = None

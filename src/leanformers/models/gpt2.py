@@ -194,7 +194,7 @@ class GPT2Model(GPT2PreTrainedModel):
         x = self.drop(x)
         if attention_mask is not None and bool(attention_mask.all()):
             attention_mask = None
-        mask = causal_mask(attention_mask, past, T, x.dtype, x.device)
+        mask = causal_mask(attention_mask, past, T, x.dtype, x.device, self.config._attn_implementation)
 
         hidden_states, attentions = (), ()
         for block in self.h:
