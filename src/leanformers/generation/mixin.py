@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 from ..hub import pop_hub_kwargs, resolve_file
 from ..modeling.cache import DynamicCache, EncoderDecoderCache
+from ..modeling.inputs import check_inputs, unchecked
 from .config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
 from .processors import logits_processors
 
@@ -58,6 +59,7 @@ class GenerationMixin:
             input_ids = torch.full((batch, 1), gc.bos_token_id, dtype=torch.long, device=self.device)
             attention_mask = None
         input_ids = input_ids.to(self.device)
+        check_inputs(self, {"input_ids": input_ids, "attention_mask": attention_mask})  # once, not at each step
         if attention_mask is None and not self.config.is_encoder_decoder:
             if pad is not None and pad not in eos and bool((input_ids == pad).any()):
                 attention_mask = input_ids.ne(pad).long()
@@ -85,9 +87,10 @@ class GenerationMixin:
         processors = logits_processors(gc, prompt_length, eos, max_length, pad_lengths)
         self_attention = DynamicCache(capacity=max_length)  # the final length is known: no growing copies
         cache = EncoderDecoderCache(self_attention) if self.config.is_encoder_decoder else self_attention
-        if gc.num_beams > 1:
-            return self._beam_search(ids, step, cache, processors, gc, B, max_length, eos, pad, generator)
-        return self._greedy_or_sample(ids, step, cache, processors, gc, max_length, eos, pad, generator)
+        with unchecked():  # the prompt was checked above; each step's new tokens come from the logits
+            if gc.num_beams > 1:
+                return self._beam_search(ids, step, cache, processors, gc, B, max_length, eos, pad, generator)
+            return self._greedy_or_sample(ids, step, cache, processors, gc, max_length, eos, pad, generator)
 
     # ----------------------------------------------------------------- settings
 

@@ -139,6 +139,8 @@ class GPT2PreTrainedModel(PreTrainedModel):
     # old checkpoints stored the causal mask as buffers
     _keys_to_ignore_on_load_unexpected = (*PreTrainedModel._keys_to_ignore_on_load_unexpected,
                                           r"\.attn\.(masked_)?bias$")
+    # GPT-2 has no segment table: token types are looked up among the tokens
+    _input_id_limits = {**PreTrainedModel._input_id_limits, "token_type_ids": "vocab_size"}
 
     def __init__(self, config):
         if config.add_cross_attention:
