@@ -4,6 +4,7 @@ The test hub (tests/hub_server.py, repositories from tests/hub_repos.py):
 - `hf_home`: an empty Hugging Face home for one test; tests never read or write ~/.cache;
 - `hub`: the hub, serving for one test, with HF_ENDPOINT pointing at it (also for subprocesses);
 - `start_hub`: the same for repositories of a test's own (HubRepo objects);
+- `silent_hub`: a server that accepts connections and never answers, with HF_ENDPOINT pointing at it;
 - `run_python`: run code in a fresh interpreter that sees this test's environment;
 - `no_retry_wait`: huggingface_hub's waits between retries of an unreachable Hub skipped.
 huggingface_hub reads its settings at import time, so the fixtures set both the
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from support.hub_repos import build_repos
-from support.hub_server import TestHub
+from support.hub_server import SilentServer, TestHub
 from support.paths import SRC
 
 SRC = SRC
@@ -50,6 +51,8 @@ def hf_home(tmp_path, monkeypatch):
                 "HF_HUB_OFFLINE": False, "HF_HUB_DISABLE_TELEMETRY": True}
     for name, value in settings.items():
         monkeypatch.setattr(constants, name, value)
+    for name in ("HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT"):  # leanformers copies them from the environment
+        monkeypatch.setattr(constants, name, getattr(constants, name))
     _point_at(monkeypatch, NO_HUB)
     return home
 
@@ -69,6 +72,15 @@ def start_hub(hf_home, monkeypatch):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def silent_hub(hf_home, monkeypatch):
+    server = SilentServer()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    _point_at(monkeypatch, server.url)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -22,6 +22,14 @@ CONFIG_NAME = "config.json"
 # config.json files carry the transformers version whose format they follow; readers use it for compatibility quirks
 FORMAT_VERSION = "5.25.0"
 PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
+# the size fields of the architectures' configs: positive integers (None where the field allows it). Layer counts
+# may be 0 (a model of embeddings only, which transformers builds too).
+SIZE_FIELDS = frozenset({
+    "vocab_size", "hidden_size", "intermediate_size", "num_attention_heads", "max_position_embeddings",
+    "type_vocab_size", "embedding_size", "n_positions", "n_embd", "n_head", "n_inner", "dim", "n_heads",
+    "hidden_dim", "d_model", "encoder_ffn_dim", "decoder_ffn_dim", "encoder_attention_heads",
+    "decoder_attention_heads"})
+LAYER_FIELDS = frozenset({"num_hidden_layers", "n_layer", "n_layers", "encoder_layers", "decoder_layers"})
 
 
 @dataclass(init=False)
@@ -39,6 +47,9 @@ class PretrainedConfig:
 
     model_type: typing.ClassVar[str] = ""
     attribute_map: typing.ClassVar[dict] = {}  # alias -> field, e.g. DistilBERT's hidden_size -> dim
+    # attn_implementation= of from_pretrained or the config; None is transformers' default ("sdpa"). Only
+    # "eager" changes a number: see modeling/layers.py, masked_score
+    _attn_implementation: typing.ClassVar[str | None] = None
 
     transformers_version: str | None = None
     architectures: list | None = None
@@ -64,6 +75,7 @@ class PretrainedConfig:
         for f in fields(self):
             value = kwargs.pop(f.name) if f.name in kwargs else _default(f)
             _check_type(type(self).__name__, f.name, value, hints[f.name])
+            _check_size(type(self).__name__, f.name, value)
             object.__setattr__(self, f.name, value)
         self.name_or_path = str(kwargs.pop("_name_or_path", kwargs.pop("name_or_path", "")))
         for key in ("attn_implementation", "_attn_implementation"):
@@ -170,13 +182,13 @@ class PretrainedConfig:
 
     @classmethod
     def from_json_file(cls, json_file):
-        return cls.from_dict(_read_json(json_file))
+        return _from_file(cls, json_file)
 
     @classmethod
     def from_pretrained(cls, name_or_path, **kwargs):
         hub_kwargs = pop_hub_kwargs(kwargs)
         path = resolve_file(name_or_path, CONFIG_NAME, **hub_kwargs)
-        config = cls.from_dict(_read_json(path), **kwargs)
+        config = _from_file(cls, path, **kwargs)
         config.name_or_path = str(name_or_path)
         return config
 
@@ -205,8 +217,28 @@ def _check_type(owner, name, value, hint):
         )
 
 
+def _check_size(owner, name, value):
+    lowest = 1 if name in SIZE_FIELDS else 0 if name in LAYER_FIELDS else None
+    if lowest is not None and value is not None and value < lowest:
+        raise ValueError(f"{owner}: field {name!r} is {value}, but it is a {'count' if lowest == 0 else 'size'} and "
+                         f"must be {'at least 0' if lowest == 0 else 'positive'}. Fix the value of {name!r} in "
+                         "config.json (the one the checkpoint was saved with) or in the keyword argument.")
+
+
 def _read_json(path):
     return read_json(path, "re-save the model with save_pretrained.")
+
+
+def _from_file(config_class, path, config_dict=None, **kwargs):
+    """config_class built from the JSON file at `path` (read already: `config_dict`); a field it refuses is
+    reported with the file's path."""
+    config_dict = _read_json(path) if config_dict is None else config_dict
+    try:
+        return config_class.from_dict(config_dict, **kwargs)
+    except (TypeError, ValueError) as err:
+        if type(err) not in (TypeError, ValueError):
+            raise
+        raise type(err)(f"{path}: {err}") from None
 
 
 def config_class_for(model_type, source):
@@ -255,6 +287,6 @@ class AutoConfig:
         if "model_type" not in config_dict:
             raise ValueError(f"{path} has no \"model_type\" key; add it (e.g. \"bert\") or use the config class "
                              "directly.")
-        config = config_class_for(config_dict["model_type"], path).from_dict(config_dict, **kwargs)
+        config = _from_file(config_class_for(config_dict["model_type"], path), path, config_dict, **kwargs)
         config.name_or_path = str(name_or_path)
         return config

@@ -9,6 +9,9 @@ Offline (HF_HUB_OFFLINE=1 or `local_files_only=True`) the cache is read directly
 from disk: no request at all, not even the ones huggingface_hub makes to build headers.
 huggingface_hub is imported only when a hub name is resolved, so loading from a
 folder costs nothing extra.
+Online, HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT are read at each call and bound
+every wait, so a Hub that stops answering gives the cached copy or a clear error, not a
+hang; a weights file that a killed process left half-downloaded is resumed.
 """
 
 import functools
@@ -234,17 +237,22 @@ def _cached_file(repo_id, filename, revision, cache_dir, required, offline):
 def _download(repo_id, filename, *, required, revision, cache_dir, force_download, token):
     """hf_hub_download, with its errors turned into one message saying what to do."""
     import httpx2
-    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
     from huggingface_hub.errors import (GatedRepoError, LocalEntryNotFoundError, RemoteEntryNotFoundError,
                                         RepositoryNotFoundError, RevisionNotFoundError)
 
     endpoint = constants.ENDPOINT
+    etag_timeout, download_timeout = _hub_timeouts()
     try:
-        if not force_download and _cached_snapshot(repo_id, revision, cache_dir) is None:
-            _check_reachable(repo_id, filename, revision, token)
+        cached = try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir, revision=revision)
+        if not force_download and not isinstance(cached, str):
+            metadata = _file_metadata(repo_id, filename, revision, token, etag_timeout)
+            if metadata is not None:
+                _resume_partial(repo_id, filename, cache_dir, metadata, token)
         return hf_hub_download(repo_id, filename, revision=revision, cache_dir=cache_dir,
-                               force_download=force_download, token=token, library_name="leanformers",
-                               library_version=__version__, tqdm_class=_download_bar())
+                               force_download=force_download, token=token, etag_timeout=etag_timeout,
+                               library_name="leanformers", library_version=__version__,
+                               tqdm_class=_download_bar())
     except GatedRepoError:
         error = OSError(
             f"{repo_id!r} is a gated repository on {endpoint}: request access at {endpoint}/{repo_id}, "
@@ -271,8 +279,14 @@ def _download(repo_id, filename, *, required, revision, cache_dir, force_downloa
         )
     except LocalEntryNotFoundError as exc:  # the Hub was out of reach and the file is not cached
         cause = exc.__cause__ or exc.__context__ or exc
-        reach = (f"the Hub at {endpoint} could not be reached ({cause})",
-                 "check the network connection and HF_ENDPOINT")
+        if isinstance(cause, httpx2.TimeoutException):
+            reach = (f"the Hub at {endpoint} did not answer the request for {filename!r} within "
+                     f"{etag_timeout:g} s (HF_HUB_ETAG_TIMEOUT)",
+                     "check the network connection and HF_ENDPOINT, or give a slow Hub more time: "
+                     "set HF_HUB_ETAG_TIMEOUT=60")
+        else:
+            reach = (f"the Hub at {endpoint} could not be reached ({cause})",
+                     "check the network connection and HF_ENDPOINT")
         try:
             return _cached_file(repo_id, filename, revision, cache_dir, required, reach)
         except OSError as cache_error:
@@ -282,32 +296,113 @@ def _download(repo_id, filename, *, required, revision, cache_dir, force_downloa
             raise
         error = OSError(f"force_download=True, but the Hub at {endpoint} could not be reached: "
                         f"{exc.__cause__ or exc}. Check the network connection and HF_ENDPOINT.")
+    except httpx2.TimeoutException:  # the file's bytes stopped coming, and kept stopping when retried
+        error = OSError(
+            f"Downloading {filename!r} of {repo_id!r} from {endpoint} stalled: no data came for "
+            f"{download_timeout:g} s (HF_HUB_DOWNLOAD_TIMEOUT), also when retried. Check the network "
+            "connection, or give a slow connection more time: set HF_HUB_DOWNLOAD_TIMEOUT=60; "
+            "the same call again retries the download."
+        )
     except (httpx2.TransportError, OSError) as exc:  # the transfer itself failed
         error = OSError(
             f"Downloading {filename!r} of {repo_id!r} from {endpoint} failed: {exc}. "
-            "Nothing partial was kept in the cache; the same call again retries the download."
+            "Check the network connection; the same call again retries the download."
         )
     raise error from None  # the message says it all; HTTP internals would only hide it
 
 
-def _check_reachable(repo_id, filename, revision, token):
-    """Raise LocalEntryNotFoundError at once when the Hub cannot be connected to.
+def _hub_timeouts():
+    """(etag, download) timeouts in seconds, from HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT as set now.
 
-    Called before a repository's first download: with nothing cached to fall back on,
-    huggingface_hub would retry for about 20 s before giving up, for a name that may
-    just be a mistyped folder. One HEAD request; every other outcome is left to the download.
+    huggingface_hub reads both once, when it is imported, so a later setting would go unnoticed. A variable
+    that is set is copied into huggingface_hub's settings at each call: its own requests (the file's HEAD and
+    GET; the GET takes no timeout argument) then wait as long as ours. Each bounds the connection and every
+    read, so a Hub that accepts the connection and never answers fails after that long.
+    """
+    from huggingface_hub import constants
+
+    for variable in ("HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT"):
+        value = os.environ.get(variable, "").strip()
+        if not value:
+            continue
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = 0
+        if not seconds > 0:
+            raise ValueError(f"{variable}={value!r} is not a number of seconds; set it to one such as 60.")
+        setattr(constants, variable, seconds)
+    return constants.HF_HUB_ETAG_TIMEOUT, constants.HF_HUB_DOWNLOAD_TIMEOUT
+
+
+def _file_metadata(repo_id, filename, revision, token, timeout):
+    """The Hub's metadata of a file not yet in the cache: one HEAD request, waiting at most `timeout` seconds.
+
+    Raises LocalEntryNotFoundError at once when no answer came (refused, cut, or nothing within `timeout`):
+    with nothing cached to fall back on, huggingface_hub would try six more times with a 60 s timeout, waiting
+    up to 8 s between tries (6.5 minutes), for a name that may just be a mistyped folder. When the Hub answered
+    with an error, returns None: hf_hub_download asks again and the error is reported from there.
     """
     import httpx2
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
     try:
-        get_hf_file_metadata(hf_hub_url(repo_id, filename, revision=revision), token=token,
-                             library_name="leanformers", library_version=__version__)
-    except (httpx2.ConnectError, httpx2.ConnectTimeout) as error:
-        raise LocalEntryNotFoundError(str(error)) from error
+        return get_hf_file_metadata(hf_hub_url(repo_id, filename, revision=revision), token=token,
+                                    timeout=timeout, library_name="leanformers", library_version=__version__)
+    except httpx2.TransportError as error:
+        raise LocalEntryNotFoundError(str(error) or type(error).__name__) from error
     except (HfHubHTTPError, httpx2.HTTPError):
-        pass  # the Hub answered (or failed mid-way): hf_hub_download asks again and reports it
+        return None
+
+
+def _resume_partial(repo_id, filename, cache_dir, metadata, token):
+    """Complete a weights file that a killed download left half-written in the cache.
+
+    huggingface_hub downloads into `<sha256>.<random>.incomplete` beside the blob and deletes it on failure,
+    but a killed process leaves it behind, and the next call would start again from zero. The largest such
+    part is completed with a Range request for the rest, checked against the sha256 the Hub gives for Git LFS
+    files (weights), and moved into place; other parts are removed. This happens under huggingface_hub's
+    lock for the blob, which a live download holds, so a part still being written is never taken.
+    """
+    import glob
+    import hashlib
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+    from huggingface_hub.file_download import http_get, repo_folder_name
+    from huggingface_hub.utils import WeakFileLock, build_hf_headers
+
+    sha256 = metadata.etag or ""
+    if metadata.xet_file_data is not None or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        return  # Xet keeps its own partial chunks; other files are small and have no sha256 to check
+    folder = repo_folder_name(repo_id=repo_id, repo_type="model")
+    blob = os.path.join(_cache_root(cache_dir), folder, "blobs", sha256)
+    pattern = glob.escape(blob) + "*.incomplete"
+    if not glob.glob(pattern):
+        return
+    lock = os.path.join(_cache_root(cache_dir), ".locks", folder, f"{sha256}.lock")
+    os.makedirs(os.path.dirname(lock), exist_ok=True)
+    with WeakFileLock(lock):
+        parts = sorted(glob.glob(pattern), key=os.path.getsize)
+        part = parts.pop() if parts and not os.path.exists(blob) else None
+        for leftover in parts:
+            os.remove(leftover)
+        if part is None:
+            return
+        headers = build_hf_headers(token=token, library_name="leanformers", library_version=__version__)
+        if urlsplit(metadata.location).netloc != urlsplit(constants.ENDPOINT).netloc:
+            headers.pop("authorization", None)  # a CDN's signed address: the token stays with the Hub
+        with open(part, "r+b") as f:
+            f.seek(0, os.SEEK_END)
+            http_get(metadata.location, f, resume_size=f.tell(), headers=headers, expected_size=metadata.size,
+                     displayed_filename=filename, tqdm_class=_download_bar())
+        with open(part, "rb") as f:
+            complete = hashlib.file_digest(f, "sha256").hexdigest() == sha256
+        if complete:
+            os.replace(part, blob)
+        else:
+            os.remove(part)  # not what the Hub holds: hf_hub_download fetches it afresh
 
 
 @functools.cache

@@ -27,7 +27,7 @@ PROMPT = torch.tensor([[5, 6, 7]])
     (dict(max_length=None), "no end.*max_new_tokens"),
     (dict(max_new_tokens=5, num_beams=2, num_return_sequences=3), r"num_return_sequences \(3\).*num_beams \(2\)"),
     (dict(max_new_tokens=5, num_return_sequences=2), "Greedy.*num_return_sequences=2"),
-    (dict(max_new_tokens=0), "max_new_tokens must be greater than 0"),
+    (dict(max_new_tokens=0), "max_new_tokens must be a positive integer, got 0"),
     (dict(max_new_tokens=5, do_sample=True, temperature=0.0), "temperature"),
     (dict(max_new_tokens=5, do_sample=True, top_p=1.5), "top_p"),
     (dict(max_new_tokens=5, num_beam=2), r"unknown arguments \['num_beam'\]"),

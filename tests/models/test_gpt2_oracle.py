@@ -39,7 +39,9 @@ def _labels(head, input_ids, mask):
 @pytest.mark.parametrize("head", GPT2_HEADS)
 def test_outputs_cache_and_gradients(tmp_path, head, size, side):
     theirs_model, folder = _checkpoint(tmp_path, head, size)
-    ours_model = getattr(leanformers, head).from_pretrained(folder)
+    # the reference's setting (eager: it returns attentions), which decides the rows of the left pads (they see
+    # no key); test_padded_positions_parity.py compares the default setting as well
+    ours_model = getattr(leanformers, head).from_pretrained(folder, attn_implementation="eager")
     input_ids, mask = padded_ids(side=side, pad=EOS, seed=len(size))
     kwargs = dict(input_ids=input_ids, attention_mask=mask, output_hidden_states=True, output_attentions=True,
                   **_labels(head, input_ids, mask))
@@ -54,12 +56,15 @@ def test_outputs_cache_and_gradients(tmp_path, head, size, side):
             assert max_abs_diff(grads[name], param.grad) <= TOL, name
 
 
+@pytest.mark.parametrize("setting", [None, "eager"])
 @pytest.mark.parametrize("size", ["h32-l2", "h16-l1"])
-def test_cached_steps_match_transformers(tmp_path, size):
+def test_cached_steps_match_transformers(tmp_path, size, setting):
     """A left-padded prompt, then three single tokens on the cache, with explicit position ids as generate
-    passes them: every step's logits and cache equal transformers'."""
-    theirs_model, folder = _checkpoint(tmp_path, "GPT2LMHeadModel", size)
-    ours_model = leanformers.GPT2LMHeadModel.from_pretrained(folder)
+    passes them: every step's logits and cache equal transformers', with its default attention and eager."""
+    _, folder = _checkpoint(tmp_path, "GPT2LMHeadModel", size)
+    kwargs = {} if setting is None else {"attn_implementation": setting}
+    theirs_model = transformers.GPT2LMHeadModel.from_pretrained(folder, **kwargs).eval()
+    ours_model = leanformers.GPT2LMHeadModel.from_pretrained(folder, **kwargs)
     input_ids, mask = padded_ids(side="left", pad=EOS, seed=3)
     positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
     theirs = theirs_model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)

@@ -73,7 +73,7 @@ def test_bad_item_in_a_list_is_named_by_index(classifier):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"top_k": "2"}, "top_k must be an int or None"),
+    ({"top_k": "2"}, r"top_k must be 0 or a positive integer, got '2' \(or None: every label\)"),
     ({"function_to_apply": "max"}, r"function_to_apply must be one of \('softmax', 'sigmoid', 'none'\)"),
     ({"batch_size": 0}, "batch_size must be a positive integer"),
 ])

@@ -50,6 +50,17 @@ def test_the_swap_is_a_warning_once_and_the_model_names_itself(embedded_installe
     assert not [w for w in again if issubclass(w.category, OfflineFallbackWarning)]  # once per process
 
 
+def test_a_hub_that_never_answers_gives_the_embedded_model(embedded_installed, silent_hub, monkeypatch,
+                                                          quiet_leanformers):
+    monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "1")  # nothing cached, and the Hub accepts but never answers
+    monkeypatch.setattr(leanformers.pipelines, "_fallback_warned", False)
+    monkeypatch.delenv(leanformers.pipelines.FALLBACK_SWITCH, raising=False)
+    said = f"(?s){SST2}.*{silent_hub.url} did not answer.*HF_HUB_ETAG_TIMEOUT=60"
+    with pytest.warns(OfflineFallbackWarning, match=said):
+        classifier = pipeline("sentiment-analysis")
+    assert classifier.model.name_or_path == EMBEDDED_NAME and silent_hub.connections
+
+
 def test_switched_off_the_original_error_is_raised(offline, monkeypatch):
     monkeypatch.setenv(leanformers.pipelines.FALLBACK_SWITCH, "0")
     with pytest.raises(OSError, match=f"(?s){SST2}.*switched off by LEANFORMERS_OFFLINE_FALLBACK=0") as caught:

@@ -10,7 +10,9 @@ It answers what huggingface_hub (and so transformers) asks a Hub for:
 
 Every request is recorded, so tests can prove that a load made no request at all.
 Faults: `drop_connection` cuts a file's body half-way, `slow_down` streams it slowly
-(to make concurrent downloads overlap), `stop` takes the whole server down.
+(to make concurrent downloads overlap), `stall_body` sends the headers and the first bytes
+and then nothing more, `stop` takes the whole server down. `SilentServer` accepts
+connections and never answers at all.
 """
 
 import hashlib
@@ -91,6 +93,8 @@ class TestHub:
         self.requests = []
         self._drops = {}  # filename -> how many more GETs of it to cut half-way
         self._slow = {}  # filename -> seconds to spread the body over
+        self._stalls = {}  # filename -> body bytes sent before the GETs of it stop sending
+        self._stopped = threading.Event()  # stalled answers wait for it
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
@@ -105,6 +109,7 @@ class TestHub:
     def stop(self):
         """Take the server down: from now on connections to `url` are refused."""
         if self._thread is not None:
+            self._stopped.set()
             self._server.shutdown()
             self._server.server_close()
             self._thread = None
@@ -127,6 +132,14 @@ class TestHub:
     def slow_down(self, filename, seconds):
         """Stream `filename` over about `seconds`, so concurrent downloads overlap."""
         self._slow[filename] = seconds
+
+    def stall_body(self, filename, after=0):
+        """GETs of `filename` send the headers and `after` bytes of the body, then nothing until `stop`;
+        `after=None` ends the fault for later GETs."""
+        if after is None:
+            self._stalls.pop(filename, None)
+        else:
+            self._stalls[filename] = after
 
     # -- serving ---------------------------------------------------------------------------
 
@@ -204,6 +217,9 @@ class TestHub:
             if self._drops.get(filename, 0) > 0:
                 self._drops[filename] -= 1
                 cut = len(body) // 2
+        stall = self._stalls.get(filename)
+        if stall is not None:
+            return _reply(req, status, headers, method, body=body, cut=stall, stall=self._stopped)
         return _reply(req, status, headers, method, body=body, cut=cut,
                       seconds=self._slow.get(filename, 0.0))
 
@@ -269,8 +285,9 @@ def _reply_json(req, payload):
     return _reply(req, 200, {"Content-Type": "application/json"}, "GET", body=body)
 
 
-def _reply(req, status, headers, method, *, body=b"", length=None, cut=None, seconds=0.0):
-    """Send a response; `cut` stops after that many body bytes and drops the connection."""
+def _reply(req, status, headers, method, *, body=b"", length=None, cut=None, seconds=0.0, stall=None):
+    """Send a response; `cut` stops after that many body bytes and drops the connection,
+    or with `stall` (an Event) waits for it first, sending nothing more."""
     req.send_response(status)
     for key, value in headers.items():
         req.send_header(key, value)
@@ -286,9 +303,37 @@ def _reply(req, status, headers, method, *, body=b"", length=None, cut=None, sec
         req.wfile.flush()
         if seconds:
             time.sleep(seconds / pieces)
+    if stall is not None:
+        stall.wait()
     if cut is not None:
         req.connection.shutdown(socket.SHUT_RDWR)  # the client sees a body shorter than announced
     return None
+
+
+class SilentServer:
+    """Accepts connections on 127.0.0.1 and never answers (a Hub that hangs); `url` is its address."""
+
+    def __init__(self):
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self.connections = []  # accepted and held open, unread
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.connections.append(self._socket.accept()[0])
+            except OSError:  # stopped
+                return
+
+    def stop(self):
+        try:
+            self._socket.shutdown(socket.SHUT_RDWR)  # wakes the waiting accept
+        except OSError:
+            pass
+        self._socket.close()
+        for connection in self.connections:
+            connection.close()
 
 
 class _Handler(BaseHTTPRequestHandler):

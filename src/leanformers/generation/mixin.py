@@ -5,6 +5,8 @@ import torch.nn.functional as F
 
 from ..hub import pop_hub_kwargs, resolve_file
 from ..modeling.cache import DynamicCache, EncoderDecoderCache
+from ..modeling.inputs import check_inputs, unchecked
+from ..utils.options import check_int
 from .config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
 from .processors import logits_processors
 
@@ -58,6 +60,7 @@ class GenerationMixin:
             input_ids = torch.full((batch, 1), gc.bos_token_id, dtype=torch.long, device=self.device)
             attention_mask = None
         input_ids = input_ids.to(self.device)
+        check_inputs(self, {"input_ids": input_ids, "attention_mask": attention_mask})  # once, not at each step
         if attention_mask is None and not self.config.is_encoder_decoder:
             if pad is not None and pad not in eos and bool((input_ids == pad).any()):
                 attention_mask = input_ids.ne(pad).long()
@@ -85,9 +88,10 @@ class GenerationMixin:
         processors = logits_processors(gc, prompt_length, eos, max_length, pad_lengths)
         self_attention = DynamicCache(capacity=max_length)  # the final length is known: no growing copies
         cache = EncoderDecoderCache(self_attention) if self.config.is_encoder_decoder else self_attention
-        if gc.num_beams > 1:
-            return self._beam_search(ids, step, cache, processors, gc, B, max_length, eos, pad, generator)
-        return self._greedy_or_sample(ids, step, cache, processors, gc, max_length, eos, pad, generator)
+        with unchecked():  # the prompt was checked above; each step's new tokens come from the logits
+            if gc.num_beams > 1:
+                return self._beam_search(ids, step, cache, processors, gc, B, max_length, eos, pad, generator)
+            return self._greedy_or_sample(ids, step, cache, processors, gc, max_length, eos, pad, generator)
 
     # ----------------------------------------------------------------- settings
 
@@ -100,9 +104,10 @@ class GenerationMixin:
             raise ValueError(f"generate() got unknown arguments {unknown}; generation settings are "
                              f"{sorted(DEFAULTS)} (check for typos).")
         gc.update(**kwargs)
-        if gc.num_beams < 1 or gc.num_return_sequences < 1:
-            raise ValueError(f"num_beams ({gc.num_beams}) and num_return_sequences ({gc.num_return_sequences}) "
-                             "must be at least 1.")
+        check_int("num_beams", gc.num_beams, 1)
+        check_int("num_return_sequences", gc.num_return_sequences, 1)
+        check_int("max_new_tokens", gc.max_new_tokens, 1, none="up to max_length")
+        check_int("max_length", gc.max_length, 1, none="the model's maximum")
         if gc.num_beams > 1 and gc.num_return_sequences > gc.num_beams:
             raise ValueError(f"num_return_sequences ({gc.num_return_sequences}) must be at most num_beams "
                              f"({gc.num_beams}): beam search returns its best beams. Raise num_beams or lower "
@@ -110,14 +115,11 @@ class GenerationMixin:
         if gc.num_beams == 1 and not gc.do_sample and gc.num_return_sequences > 1:
             raise ValueError(f"Greedy search returns one sequence per input, got num_return_sequences="
                              f"{gc.num_return_sequences}. Use do_sample=True or num_beams >= num_return_sequences.")
-        if gc.max_new_tokens is not None and gc.max_new_tokens <= 0:
-            raise ValueError(f"max_new_tokens must be greater than 0, got {gc.max_new_tokens}.")
         if gc.do_sample:
             if not gc.temperature or gc.temperature <= 0:
                 raise ValueError(f"temperature must be a strictly positive float when sampling, got "
                                  f"{gc.temperature}; for greedy decoding use do_sample=False.")
-            if gc.top_k is not None and (not isinstance(gc.top_k, int) or gc.top_k < 0):
-                raise ValueError(f"top_k must be a non-negative integer (0 disables it), got {gc.top_k!r}.")
+            check_int("top_k", gc.top_k, 0, none="no top-k filtering")
             if not 0 <= gc.top_p <= 1:
                 raise ValueError(f"top_p must be between 0 and 1, got {gc.top_p}.")
         return gc

@@ -17,6 +17,7 @@ from ..configuration import CONFIG_NAME
 from ..conventions import IGNORED_CHECKPOINT_KEYS, LEGACY_RENAMES
 from ..hub import pop_hub_kwargs, resolve_file
 from ..utils.files import atomic_files, json_text, make_save_directory
+from . import inputs
 from .checkpoint import load_checkpoint
 from .report import log_load_report
 
@@ -43,11 +44,22 @@ class PreTrainedModel(nn.Module):
     _tied_weights_keys = {}
     # checkpoint keys that are neither loaded nor reported (old checkpoints stored position ids)
     _keys_to_ignore_on_load_unexpected = (IGNORED_CHECKPOINT_KEYS,)
+    # forward argument holding ids -> the config field its ids must lie below (a field the config lacks: unchecked)
+    _input_id_limits = {"input_ids": "vocab_size", "decoder_input_ids": "vocab_size",
+                        "token_type_ids": "type_vocab_size"}
 
     def __init__(self, config):
         super().__init__()
         self.config = config
         self.name_or_path = config.name_or_path  # what from_pretrained loaded, as transformers names it
+
+    def __call__(self, *args, **kwargs):
+        """forward(), its inputs checked first (inputs.py) unless an outer model call checked them already."""
+        if not inputs.checking():
+            return super().__call__(*args, **kwargs)
+        inputs.check_inputs(self, {**dict(zip(inputs.argument_names(type(self)), args)), **kwargs})
+        with inputs.unchecked():
+            return super().__call__(*args, **kwargs)
 
     @property
     def base_model(self):

@@ -3,6 +3,8 @@ use_cache needs them as much as generate() does."""
 
 import torch
 
+from .layers import masked_score
+
 
 class DynamicCache:
     """Keys and values of the tokens seen so far: one (B, H, T, D) pair per layer. They grow by concatenation;
@@ -88,10 +90,10 @@ class EncoderDecoderCache:
         return self.self_attention_cache[layer] + self.cross_attention_cache[layer]
 
 
-def causal_mask(attention_mask, past, T, dtype, device):
+def causal_mask(attention_mask, past, T, dtype, device, attn_implementation=None):
     """Additive (B or 1, 1, T, past+T) mask: query i (at position past+i) sees the keys at or before it that are
     not padding. None when nothing is masked (one new token and no padding), so attention takes the fast path.
-    A padding query sees no key; its row is all-minimum and softmax makes it uniform, as in transformers."""
+    A left pad sees no key: layers.masked_score says what its row becomes."""
     if T == 1:  # the newest token sees every key: only padding is masked
         if attention_mask is None:
             return None
@@ -102,4 +104,5 @@ def causal_mask(attention_mask, past, T, dtype, device):
         allowed = allowed[None, None]  # (1, 1, T, total)
         if attention_mask is not None:
             allowed = allowed & attention_mask[:, None, None, :].bool()
-    return torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(~allowed, torch.finfo(dtype).min)
+    return torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(
+        ~allowed, masked_score(dtype, attn_implementation))

@@ -43,11 +43,34 @@ def embedding(num_embeddings, dim, padding_idx=None):
     return nn.Embedding(num_embeddings, dim, padding_idx=padding_idx, _weight=torch.empty(num_embeddings, dim))
 
 
-def additive_mask(attention_mask, dtype):
+# Rows of attention where every key is masked: a left pad of a causal decoder (it sees no earlier token but
+# padding) and every query of a sequence that is all padding. No value is right there, and transformers 5 gives
+# two answers, one per attn_implementation; leanformers gives the same one for the same setting:
+#   - its default, "sdpa", hands torch a boolean mask, which torch makes -inf; torch's kernels give a row of
+#     -inf zero weights, so the attention output at such a query is 0 (and no gradient flows through it);
+#   - "eager" adds finfo(dtype).min, a finite number: softmax over a row of equal scores is uniform, so such a
+#     query gets the mean of all the values.
+# masked_score picks the number, the masks below use it, and attend() makes the same of it on both of its
+# paths. A row that sees at least one key gets the same weights either way. Before torch 2.5 a fused kernel
+# turned a row of -inf into NaN, which the values then carry to every position; transformers 5 needs torch 2.6,
+# and on an older torch every setting gets finfo.min.
+_EMPTY_ROWS_ZERO = torch.__version__ >= "2.5"
+
+
+def masked_score(dtype, attn_implementation=None):
+    """What a masked key adds to an attention score: -inf, or finfo(dtype).min for attn_implementation="eager"."""
+    if attn_implementation == "eager" or not _EMPTY_ROWS_ZERO:
+        return torch.finfo(dtype).min
+    return float("-inf")
+
+
+def additive_mask(attention_mask, dtype, attn_implementation=None):
     """(B, T) of 1 = token, 0 = padding -> (B, 1, 1, T) added to attention scores, or None when nothing is masked."""
     if attention_mask is None or bool(attention_mask.all()):
         return None
-    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+    masked = attention_mask[:, None, None, :] == 0
+    return torch.zeros(masked.shape, dtype=dtype, device=masked.device).masked_fill(
+        masked, masked_score(dtype, attn_implementation))
 
 
 def attend(q, k, v, mask, dropout_p, output_attentions):
@@ -56,8 +79,12 @@ def attend(q, k, v, mask, dropout_p, output_attentions):
     if output_attentions:
         att = (q @ k.transpose(-2, -1)) * q.size(-1) ** -0.5
         if mask is not None:
-            att = att + mask
-        att = F.softmax(att, dim=-1)
+            # -inf would make a row with no key NaN (and its gradient): softmax it as finfo.min, then zero it,
+            # which is what the fused kernel gives (see masked_score)
+            att = F.softmax(att + mask.clamp(min=torch.finfo(att.dtype).min), dim=-1)
+            att = att * (mask != float("-inf")).any(dim=-1, keepdim=True)
+        else:
+            att = F.softmax(att, dim=-1)
         if dropout_p > 0:  # the returned probabilities are the dropped-out ones, as in transformers
             att = F.dropout(att, p=dropout_p)
         y = att @ v

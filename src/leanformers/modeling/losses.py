@@ -1,19 +1,23 @@
 """The losses of the task heads, as transformers computes them."""
 
-import torch
 import torch.nn.functional as F
+
+from .inputs import ID_DTYPES, check_classification_labels
 
 
 def sequence_classification_loss(config, logits, labels):
     """The loss of a sequence classifier, chosen by config.problem_type and set on first use as transformers does."""
     num_labels = logits.size(-1)
-    if config.problem_type is None:
+    problem_type = config.problem_type
+    if problem_type is None:
         if num_labels == 1:
-            config.problem_type = "regression"
-        elif labels.dtype in (torch.long, torch.int):
-            config.problem_type = "single_label_classification"
+            problem_type = "regression"
+        elif labels.dtype in ID_DTYPES:
+            problem_type = "single_label_classification"
         else:
-            config.problem_type = "multi_label_classification"
+            problem_type = "multi_label_classification"
+    check_classification_labels(problem_type, logits, labels)  # before it is set: a refused call leaves no trace
+    config.problem_type = problem_type
     if config.problem_type == "regression":
         return F.mse_loss(logits.squeeze(), labels.squeeze()) if num_labels == 1 else F.mse_loss(logits, labels)
     if config.problem_type == "single_label_classification":

@@ -5,8 +5,11 @@ import logging
 import re
 import shutil
 import sys
+from dataclasses import fields
 
+from ..configuration import SIZE_FIELDS
 from ..conventions import MISMATCH_FIX
+from ..manifest import architectures
 
 logger = logging.getLogger("leanformers.modeling")
 
@@ -35,12 +38,48 @@ def log_load_report(model, path, info, ignore_mismatched_sizes):
         headers = ["Key", "Status", "Details"] if wide else ["Key", "Status", "", ""]
         prelude = f"\x1b[1m{type(model).__name__} LOAD REPORT\x1b[0m from: {path}\n"  # bold even off a terminal
         logger.warning(prelude + _table(rows, headers) + notes)
+    _warn_if_foreign(model, path, info)
     if info["mismatched_keys"] and not ignore_mismatched_sizes:
-        names = ", ".join(key for key, _, _ in info["mismatched_keys"])
+        shapes = {key: (tuple(ckpt), tuple(ours)) for key, ckpt, ours in info["mismatched_keys"]}
+        listed = "; ".join(f"{key}: {ckpt} in the checkpoint, {ours} in the model"
+                           for key, (ckpt, ours) in _group_layers(shapes).items())
+        suspects = "".join(f" The config's {name} is {ours}, the checkpoint's weights have {ckpt}."
+                           for name, (ours, ckpt) in _config_suspects(model.config, shapes.values()).items())
         raise RuntimeError(
-            f"The checkpoint at {path} does not fit {type(model).__name__} built from its config: {names} have other "
-            f"shapes (see the load report above). {MISMATCH_FIX}"
+            f"The checkpoint at {path} does not fit {type(model).__name__} built from its config: "
+            f"these weights have other shapes: {listed}.{suspects} {MISMATCH_FIX}"
         )
+
+
+def _config_suspects(config, shapes):
+    """The config's size fields (and num_labels) whose value is a dimension where the model's weight differs from
+    the checkpoint's: field -> (the model's dimension, the checkpoint's)."""
+    names = sorted({f.name for f in fields(config)} & SIZE_FIELDS) + ["num_labels"]
+    suspects = {}
+    for ckpt, ours in shapes:
+        for theirs, mine in zip(ckpt, ours):
+            if theirs != mine:
+                suspects.update({name: (mine, theirs) for name in names if getattr(config, name) == mine})
+    return suspects
+
+
+def _warn_if_foreign(model, path, info):
+    """Most weights newly initialised while the checkpoint's went unused: the weights are another architecture's
+    (config.json's model_type names one they are not). Loaded all the same, as transformers does, with a warning."""
+    total = sum(1 for _ in model.named_parameters(remove_duplicate=False))
+    missing, unexpected = len(info["missing_keys"]), len(info["unexpected_keys"])
+    if not unexpected or 2 * missing <= total:
+        return
+    names = model.config.architectures or []
+    source = next((f" (config.json's \"architectures\" names {names[0]}, a {arch.model_type!r} class)" for arch in
+                   architectures() if arch.model_type != model.config.model_type and names[:1] and
+                   names[0] in arch.heads.values()), "")
+    logger.warning(
+        f"{type(model).__name__} from {path}: {missing} of its {total} weights are not in the checkpoint and were "
+        f"newly initialised, and {unexpected} of the checkpoint's weights were not used: the checkpoint does not "
+        f"hold a {model.config.model_type!r} model{source}. The model is mostly random. If config.json names the "
+        "wrong model_type, correct it; otherwise load the checkpoint with the class of its architecture."
+    )
 
 
 def _group_layers(keys):

@@ -177,6 +177,7 @@ class BartStack(nn.Module):
 
     def __init__(self, config, embed_tokens, layers):
         super().__init__()
+        self.config = config  # read at each forward: attn_implementation (see modeling/layers.py)
         self.embed_tokens = embed_tokens
         self.embed_positions = BartLearnedPositionalEmbedding(config.max_position_embeddings, config.d_model)
         self.layers = nn.ModuleList(layers)
@@ -201,7 +202,7 @@ class BartEncoder(BartStack):
     def forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, output_attentions=False,
                 output_hidden_states=False, return_dict=True):
         x = self.embed(input_ids, inputs_embeds)
-        mask = additive_mask(attention_mask, x.dtype)
+        mask = additive_mask(attention_mask, x.dtype, self.config._attn_implementation)
         hidden_states, attentions = (x,), ()
         for layer in self.layers:
             x, att = layer(x, mask, output_attentions)
@@ -226,8 +227,9 @@ class BartDecoder(BartStack):
         x = self.embed(input_ids, inputs_embeds, past)
         if attention_mask is not None and bool(attention_mask.all()):
             attention_mask = None
-        mask = causal_mask(attention_mask, past, x.size(1), x.dtype, x.device)
-        encoder_mask = additive_mask(encoder_attention_mask, x.dtype)
+        implementation = self.config._attn_implementation
+        mask = causal_mask(attention_mask, past, x.size(1), x.dtype, x.device, implementation)
+        encoder_mask = additive_mask(encoder_attention_mask, x.dtype, implementation)
         hidden_states, attentions, cross_attentions = (x,), (), ()
         for layer in self.layers:
             x, att, cross = layer(x, mask, encoder_hidden_states, encoder_mask, cache if use_cache else None,

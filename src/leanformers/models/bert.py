@@ -200,7 +200,7 @@ class BertModel(BertPreTrainedModel):
             output_attentions, output_hidden_states, return_dict)
         check_one_input(input_ids, inputs_embeds)
         x = self.embed(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, C)
-        mask = additive_mask(attention_mask, x.dtype)
+        mask = additive_mask(attention_mask, x.dtype, self.config._attn_implementation)
         x, hidden_states, attentions = self.encoder(x, mask, output_attentions, output_hidden_states)
         out = BaseModelOutputWithPoolingAndCrossAttentions(
             last_hidden_state=x,

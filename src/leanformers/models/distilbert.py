@@ -168,7 +168,8 @@ class DistilBertModel(DistilBertPreTrainedModel):
         check_one_input(input_ids, inputs_embeds)
         x = self.embeddings(input_ids, inputs_embeds, position_ids)  # (B, T, C)
         x, hidden_states, attentions = self.transformer(
-            x, additive_mask(attention_mask, x.dtype), output_attentions, output_hidden_states)
+            x, additive_mask(attention_mask, x.dtype, self.config._attn_implementation), output_attentions,
+            output_hidden_states)
         out = BaseModelOutput(last_hidden_state=x, hidden_states=hidden_states, attentions=attentions)
         return out if return_dict else out.to_tuple()
 

@@ -139,6 +139,8 @@ class GPT2PreTrainedModel(PreTrainedModel):
     # old checkpoints stored the causal mask as buffers
     _keys_to_ignore_on_load_unexpected = (*PreTrainedModel._keys_to_ignore_on_load_unexpected,
                                           r"\.attn\.(masked_)?bias$")
+    # GPT-2 has no segment table: token types are looked up among the tokens
+    _input_id_limits = {**PreTrainedModel._input_id_limits, "token_type_ids": "vocab_size"}
 
     def __init__(self, config):
         if config.add_cross_attention:
@@ -194,7 +196,7 @@ class GPT2Model(GPT2PreTrainedModel):
         x = self.drop(x)
         if attention_mask is not None and bool(attention_mask.all()):
             attention_mask = None
-        mask = causal_mask(attention_mask, past, T, x.dtype, x.device)
+        mask = causal_mask(attention_mask, past, T, x.dtype, x.device, self.config._attn_implementation)
 
         hidden_states, attentions = (), ()
         for block in self.h:

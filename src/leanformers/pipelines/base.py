@@ -61,6 +61,18 @@ class ModelPipeline:
         """{name: tensor} -> the tensors the model's forward takes, on the pipeline's device."""
         return {name: tensor.to(self.device) for name, tensor in tensors.items() if self._takes(name)}
 
+    def _no_pad_token(self, batch_size, items):
+        """The error for batching `items` ("texts", "prompts") that need padding when the tokenizer has no pad token."""
+        config_too = ""
+        if getattr(self.model.config, "pad_token_id", 0) is None and self.task == "text-classification":
+            # GPT2ForSequenceClassification finds each row's last token by the config's pad id
+            config_too = " and `pipe.model.config.pad_token_id = pipe.tokenizer.pad_token_id`"
+        return ValueError(
+            f"Batching {items} (batch_size={batch_size}) pads them to one length, and the tokenizer has no pad token "
+            f"(pad_token is None). Set one (`pipe.tokenizer.pad_token = pipe.tokenizer.eos_token`{config_too}) or "
+            "pass batch_size=1."
+        )
+
     def _texts(self, inputs, takes="a text or a list of texts", allow_empty=True):
         """`inputs`, one text or a sized collection of them (see `as_batch`), as a list; otherwise an error naming
         the task and what it takes."""
@@ -84,6 +96,11 @@ def as_batch(inputs):
     # tolist(): a numpy array's or a Series' items as Python str (iterating gives numpy.str_), in their order
     # (a Series' [i] would look up the label i, not the position)
     return inputs.tolist() if hasattr(inputs, "tolist") else list(inputs)
+
+
+def first_given(*values):
+    """The first of `values` that is not None (a call's option, else the pipeline's, else the default)."""
+    return next((value for value in values if value is not None), None)
 
 
 def resolve_device(device, model):

@@ -16,6 +16,7 @@ from collections import deque
 from itertools import chain, islice
 
 from ..utils.files import atomic_files
+from ..utils.options import check_int, integers_from
 
 PEEK_LINES = 1000  # lines checked before the model loads, so a bad file fails in a moment
 LOADING = "loading model …"
@@ -62,7 +63,8 @@ def add_commands(subparsers):
     classify.add_argument("--text-column", default=None, metavar="NAME",
                           help="the CSV/TSV column (by its header) or JSONL field holding the texts (default: text)")
     classify.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
-                          help="most texts in a batch (default: 256 on a GPU, 32 on the CPU)")
+                          help="most texts in a batch (default: 256 on a GPU, 32 on the CPU; 1 when the tokenizer "
+                               "has no pad token, as GPT-2's)")
     classify.add_argument("--num-workers", type=_non_negative_int, default=None, metavar="N",
                           help="tokenizer workers running while the model runs, 0 for none "
                                "(default: one worker thread on a GPU, none on the CPU)")
@@ -260,20 +262,18 @@ def _output(path):
         yield file
 
 
-def _int_at_least(least, kind):
+def _int_at_least(least):
+    """An argparse type: an integer of at least `least`, checked as the pipelines check their options."""
     def parse(value):
         import argparse
 
         try:
-            number = int(value)
+            return check_int("the value", int(value), least)
         except ValueError:
-            number = least - 1
-        if number < least:
-            raise argparse.ArgumentTypeError(f"expected {kind}, got {value!r}")
-        return number
+            raise argparse.ArgumentTypeError(f"expected {integers_from(least)}, got {value!r}") from None
 
     return parse
 
 
-_positive_int = _int_at_least(1, "a positive integer")
-_non_negative_int = _int_at_least(0, "0 or a positive integer")
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)

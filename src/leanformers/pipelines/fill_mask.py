@@ -10,6 +10,7 @@ import logging
 
 import numpy as np
 
+from ..utils.options import check_int
 from .base import ModelPipeline, torch
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ class FillMaskPipeline(ModelPipeline):
 
     def __call__(self, inputs, **kwargs):
         params = {**self._defaults, **kwargs}
-        top_k = params.pop("top_k", 5)
+        top_k = check_int("top_k", params.pop("top_k", 5), 0)
         targets = params.pop("targets", None)
         tokenizer_kwargs = params.pop("tokenizer_kwargs", None) or {}
         if params:

@@ -12,6 +12,7 @@ adds the empty answer, scored by the [CLS] position of the window where it score
 
 import numpy as np
 
+from ..utils.options import check_int
 from .base import ModelPipeline, describe, torch
 
 NULL_SCORE = 1000000  # any real null score is lower
@@ -30,16 +31,15 @@ class QuestionAnsweringPipeline(ModelPipeline):
 
     def _settings(self, top_k=1, doc_stride=None, max_answer_len=15, max_seq_len=None, max_question_len=64,
                   handle_impossible_answer=False, align_to_words=True, padding="do_not_pad"):
-        if max_seq_len is None:
+        for name, value in (("top_k", top_k), ("max_answer_len", max_answer_len),
+                            ("max_question_len", max_question_len)):
+            check_int(name, value, 1)
+        if check_int("max_seq_len", max_seq_len, 1, none="the tokenizer's, at most 384") is None:
             max_seq_len = min(self.tokenizer.model_max_length, 384)
-        if doc_stride is None:
+        if check_int("doc_stride", doc_stride, 0, none="half of max_seq_len, at most 128") is None:
             doc_stride = min(max_seq_len // 2, 128)
         if doc_stride > max_seq_len:
             raise ValueError(f"`doc_stride` ({doc_stride}) is larger than `max_seq_len` ({max_seq_len})")
-        if top_k < 1:
-            raise ValueError(f"top_k parameter should be >= 1 (got {top_k})")
-        if max_answer_len < 1:
-            raise ValueError(f"max_answer_len parameter should be >= 1 (got {max_answer_len}")
         return dict(top_k=top_k, doc_stride=doc_stride, max_answer_len=max_answer_len, max_seq_len=max_seq_len,
                     handle_impossible_answer=handle_impossible_answer, align_to_words=align_to_words,
                     padding=padding)

@@ -18,8 +18,9 @@ from itertools import islice
 
 import numpy as np
 
+from ..utils.options import check_int
 from . import overlap
-from .base import ModelPipeline, as_batch, describe, torch
+from .base import ModelPipeline, as_batch, describe, first_given, torch
 
 DEFAULT_BATCH_SIZE = 32
 CUDA_BATCH_SIZE = 256  # a GPU wants large batches; the token budget keeps long texts' batches small
@@ -57,7 +58,8 @@ class TextClassificationPipeline(ModelPipeline):
     `max_batch_tokens`: the most padded tokens (rows x longest row) one batch may hold, so that
     batches of short texts are long and batches of long texts short; `batch_size` still caps the
     rows. Default: 16384 on CUDA, none on the CPU. Both can be given when the pipeline is built
-    or per call.
+    or per call. A tokenizer without a pad token (GPT-2's) cannot pad: the default batch is then 1
+    text, as transformers' default, and a larger batch_size over texts of different lengths is an error.
     """
 
     quantizable = True
@@ -109,12 +111,17 @@ class TextClassificationPipeline(ModelPipeline):
     # ----------------------------------------------------------------- parameters
 
     def _run_settings(self, batch_size, num_workers, max_batch_tokens):
-        """The call's value, else the pipeline's, else the device's default."""
+        """The call's value, else the pipeline's, else the device's default (for the batch size, 1 when the
+        tokenizer cannot pad, as transformers' default batch of 1, which needs no padding)."""
         cuda = self.device.type == "cuda"
+        default_batch = CUDA_BATCH_SIZE if cuda else DEFAULT_BATCH_SIZE
+        if self.tokenizer.pad_token_id is None:
+            default_batch = 1
         return Run(
-            batch_size=_first(batch_size, self.batch_size, CUDA_BATCH_SIZE if cuda else DEFAULT_BATCH_SIZE),
-            num_workers=_first(num_workers, self.num_workers, 1 if cuda else 0),
-            max_batch_tokens=_first(max_batch_tokens, self.max_batch_tokens, CUDA_MAX_BATCH_TOKENS if cuda else None))
+            batch_size=first_given(batch_size, self.batch_size, default_batch),
+            num_workers=first_given(num_workers, self.num_workers, 1 if cuda else 0),
+            max_batch_tokens=first_given(max_batch_tokens, self.max_batch_tokens,
+                                         CUDA_MAX_BATCH_TOKENS if cuda else None))
 
     def _split_params(self, function_to_apply=None, top_k=_UNSET, return_all_scores=_UNSET, **tokenizer_kwargs):
         """Keyword arguments -> postprocessing options and tokenizer arguments (all the others, which must be
@@ -128,11 +135,11 @@ class TextClassificationPipeline(ModelPipeline):
                 f"{', '.join(RUN_PARAMS + POST_PARAMS)} and the tokenizer's arguments "
                 f"({', '.join(sorted(self._tokenizer_params))})."
             )
+        if "max_length" in tokenizer_kwargs:
+            check_int("max_length", tokenizer_kwargs["max_length"], 1, none="the model's maximum")
         post = {}
         if top_k is not _UNSET:
-            if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool)):
-                raise ValueError(f"top_k must be an int or None (every label), got {top_k!r}.")
-            post["top_k"] = top_k
+            post["top_k"] = check_int("top_k", top_k, 0, none="every label")
         if function_to_apply is not None:
             name = str(getattr(function_to_apply, "value", function_to_apply)).lower()
             if name not in FUNCTIONS:
@@ -192,6 +199,9 @@ class TextClassificationPipeline(ModelPipeline):
             columns = columns()
             results = [None] * size
             batches = self._batches(columns, run)
+            if self.tokenizer.pad_token_id is None and any(len(columns["input_ids"][rows[0]]) !=
+                                                           len(columns["input_ids"][rows[-1]]) for rows in batches):
+                raise self._no_pad_token(run.batch_size, "texts")  # a batch's rows are sorted by length
             for i, rows in enumerate(batches):
                 batch = overlap.to_device(self._collate(columns, rows), self.device)
                 with torch.inference_mode():
@@ -257,8 +267,9 @@ class TextClassificationPipeline(ModelPipeline):
         for key, column in columns.items():
             if not self._takes(key):
                 continue  # e.g. token_type_ids from a BERT tokenizer, which DistilBERT does not take
-            pad = self._pad_id(key, length, rows, column)
-            array = np.full((len(rows), length), pad, dtype=np.int64)  # (B, T)
+            # attention_mask and token_type_ids pad with 0; without a pad token the rows are of one length (_launch)
+            pad = self.tokenizer.pad_token_id if key == "input_ids" else 0
+            array = np.full((len(rows), length), pad or 0, dtype=np.int64)  # (B, T)
             for i, row in enumerate(rows):
                 values = column[row]
                 if left:
@@ -267,17 +278,6 @@ class TextClassificationPipeline(ModelPipeline):
                     array[i, :len(values)] = values
             batch[key] = array
         return batch
-
-    def _pad_id(self, key, length, rows, column):
-        if key != "input_ids":
-            return 0  # attention_mask and token_type_ids pad with 0
-        pad = self.tokenizer.pad_token_id
-        if pad is None and any(len(column[row]) != length for row in rows):
-            raise ValueError(
-                "The tokenizer has no pad token, so texts of different lengths cannot be batched. "
-                "Set one (`pipe.tokenizer.pad_token = pipe.tokenizer.eos_token`) or pass batch_size=1."
-            )
-        return pad
 
     def _function(self, post):
         return post.get("function_to_apply") or self._default_function()
@@ -300,17 +300,9 @@ class Run:
     max_batch_tokens: int | None
 
     def __post_init__(self):
-        for name, least in (("batch_size", 1), ("num_workers", 0), ("max_batch_tokens", 1)):
-            value = getattr(self, name)
-            if value is None and name == "max_batch_tokens":
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                kind = "a positive integer" if least else "0 (no workers) or a positive integer"
-                raise ValueError(f"{name} must be {kind}, got {value!r}.")
-
-
-def _first(*values):
-    return next((value for value in values if value is not None), None)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("num_workers", self.num_workers, 0)
+        check_int("max_batch_tokens", self.max_batch_tokens, 1, none="no limit")
 
 
 def _windows(inputs, size):

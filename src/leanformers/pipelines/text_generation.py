@@ -6,7 +6,8 @@ temperature 0.7) apply only where neither the call nor the model's generation_co
 so the same call and seed give the same text as transformers.
 """
 
-from .base import ModelPipeline, torch
+from ..utils.options import check_int
+from .base import ModelPipeline, first_given, torch
 
 # settings that are the pipeline's, not generate()'s
 _TEXT_PARAMS = ("return_full_text", "return_tensors", "return_text", "clean_up_tokenization_spaces", "prefix",
@@ -34,12 +35,9 @@ class GenerationPipeline(ModelPipeline):
         return {**generate_kwargs, **added}
 
     def _batches(self, items, batch_size):
-        batch_size = batch_size or self.batch_size or 1
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-        if batch_size > 1 and self.tokenizer.pad_token_id is None:
-            raise ValueError("batch_size > 1 needs padding, and the tokenizer has no pad token. Set one "
-                             "(`pipe.tokenizer.pad_token = pipe.tokenizer.eos_token`) or use batch_size=1.")
+        batch_size = check_int("batch_size", first_given(batch_size, self.batch_size, 1), 1)
+        if batch_size > 1 and len(items) > 1 and self.tokenizer.pad_token_id is None:
+            raise self._no_pad_token(batch_size, "prompts")  # as transformers: without looking at their lengths
         for start in range(0, len(items), batch_size):
             yield items[start:start + batch_size]
 
@@ -78,7 +76,8 @@ class TextGenerationPipeline(GenerationPipeline):
         prefix = text.get("prefix") or ""
         tokenizer_kwargs = {key: text[key] for key in ("add_special_tokens", "truncation") if key in text}
         if "max_length" in params:
-            tokenizer_kwargs["max_length"] = params["max_length"]
+            tokenizer_kwargs["max_length"] = check_int("max_length", params["max_length"], 1,
+                                                       none="the model's maximum")
         generate_kwargs = self._generate_kwargs(params)
         if prefix and "max_new_tokens" not in generate_kwargs:
             # a total length counts the prefix too

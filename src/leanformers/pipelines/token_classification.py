@@ -9,6 +9,7 @@ overlapping windows whose entities are merged; `offset_mapping` overrides the to
 
 import numpy as np
 
+from ..utils.options import check_int
 from .base import ModelPipeline, torch
 
 STRATEGIES = ("none", "simple", "first", "average", "max")
@@ -23,7 +24,7 @@ class TokenClassificationPipeline(ModelPipeline):
         strategy = str(getattr(aggregation_strategy, "value", aggregation_strategy) or "none").lower()
         if strategy not in STRATEGIES:
             raise ValueError(f"aggregation_strategy must be one of {STRATEGIES}, got {aggregation_strategy!r}.")
-        if stride is not None:
+        if check_int("stride", stride, 0, none="no windows") is not None:
             if stride >= self.tokenizer.model_max_length:
                 raise ValueError("`stride` must be less than `tokenizer.model_max_length` (or even lower if the "
                                  "tokenizer adds special tokens)")
