@@ -21,6 +21,19 @@ logger = logging.getLogger(__name__)
 CONFIG_NAME = "config.json"
 # config.json files carry the transformers version whose format they follow; readers use it for compatibility quirks
 FORMAT_VERSION = "5.25.0"
+# settings of generate() that config.json files from before generation_config.json (2023) hold, e.g. the
+# summarization default distilbart-cnn-12-6's num_beams and length_penalty: a model config does not keep them
+# (transformers 5 drops them too), and a model that generates takes them from config.json when the checkpoint
+# has no generation_config.json (generation/mixin.py)
+LEGACY_GENERATION_KEYS = (
+    "max_length", "min_length", "do_sample", "early_stopping", "num_beams", "num_beam_groups", "diversity_penalty",
+    "temperature", "top_k", "top_p", "typical_p", "repetition_penalty", "encoder_repetition_penalty",
+    "length_penalty", "no_repeat_ngram_size", "encoder_no_repeat_ngram_size", "bad_words_ids",
+    "num_return_sequences", "output_scores", "return_dict_in_generate", "forced_bos_token_id", "forced_eos_token_id",
+    "remove_invalid_values", "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens",
+    "epsilon_cutoff", "eta_cutoff", "num_assistant_tokens", "num_assistant_tokens_schedule",
+    "assistant_confidence_threshold", "assistant_lookbehind", "target_lookbehind", "use_cache",
+)
 PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
 # the size fields of the architectures' configs: positive integers (None where the field allows it). Layer counts
 # may be 0 (a model of embeddings only, which transformers builds too).
@@ -81,6 +94,8 @@ class PretrainedConfig:
         for key in ("attn_implementation", "_attn_implementation"):
             if key in kwargs:
                 self._attn_implementation = kwargs.pop(key)
+        for key in LEGACY_GENERATION_KEYS:  # unless a field above (use_cache, BART's forced_eos_token_id) took it
+            kwargs.pop(key, None)
         # unknown keys (e.g. "gradient_checkpointing" in old files) survive a load/save round trip
         for key, value in kwargs.items():
             setattr(self, key, value)
@@ -225,14 +240,15 @@ def _check_size(owner, name, value):
                          "config.json (the one the checkpoint was saved with) or in the keyword argument.")
 
 
-def _read_json(path):
+def read_config_file(path):
+    """The object in a config.json; a damaged file is an error naming it."""
     return read_json(path, "re-save the model with save_pretrained.")
 
 
 def _from_file(config_class, path, config_dict=None, **kwargs):
     """config_class built from the JSON file at `path` (read already: `config_dict`); a field it refuses is
     reported with the file's path."""
-    config_dict = _read_json(path) if config_dict is None else config_dict
+    config_dict = read_config_file(path) if config_dict is None else config_dict
     try:
         return config_class.from_dict(config_dict, **kwargs)
     except (TypeError, ValueError) as err:
@@ -283,7 +299,7 @@ class AutoConfig:
             return embedded.auto_config(**kwargs)
         hub_kwargs = pop_hub_kwargs(kwargs)
         path = resolve_file(name_or_path, CONFIG_NAME, **hub_kwargs)
-        config_dict = _read_json(path)
+        config_dict = read_config_file(path)
         if "model_type" not in config_dict:
             raise ValueError(f"{path} has no \"model_type\" key; add it (e.g. \"bert\") or use the config class "
                              "directly.")

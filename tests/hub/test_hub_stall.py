@@ -11,33 +11,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from support.hub_repos import SST2
+from support.threads import finishes
 from leanformers.hub import resolve_file, resolve_weights
-
-
-def finishes(call, limit=60):
-    """`call()`'s result (or its exception), asserting it came back within `limit` seconds rather than hanging."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = call()
-        except BaseException as error:  # handed to the test's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), f"still waiting after {limit} s"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
 
 
 def partial_files(hf_home):

@@ -23,6 +23,7 @@ from leanformers import BertTokenizer, pipeline
 from leanformers.pipelines import text_classification
 from leanformers.pipelines.text_classification import TextClassificationPipeline
 from support.sst2_checkpoint import QUICKTOUR_TEXT, one_torch_thread, save_sst2_checkpoint, sentences  # noqa: F401
+from support.threads import finishes
 
 TIMEOUT = 60  # seconds a call may take before it counts as hung
 BAD = "this text breaks the tokenizer"
@@ -39,25 +40,6 @@ def pipe(folder):
     with torch.no_grad():  # the checkpoint's head saturates scores at 1.0; smaller logits make them differ
         classifier.model.classifier.weight.mul_(0.02)
     return classifier
-
-
-def run_with_timeout(function):
-    """function() in a thread, failing the test if it does not finish in TIMEOUT seconds."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = function()
-        except BaseException as err:  # handed to the test below
-            outcome["error"] = err
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(TIMEOUT)
-    assert not thread.is_alive(), f"the call did not finish in {TIMEOUT} s"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
 
 
 def assert_no_workers():
@@ -90,7 +72,7 @@ def test_threaded_path_equals_plain_path(pipe, case):
     """Scores exactly equal (same batches, same kernels), in input order, whatever the options."""
     inputs, options = CASES[case]
     plain = pipe(inputs, num_workers=0, **options)
-    assert run_with_timeout(lambda: pipe(inputs, num_workers=1, **options)) == plain
+    assert finishes(lambda: pipe(inputs, num_workers=1, **options)) == plain
     assert len(plain) == len(inputs)
     assert_no_workers()
 
@@ -99,7 +81,7 @@ def test_threaded_path_equals_plain_path(pipe, case):
 def test_process_path_equals_plain_path(pipe, case):
     inputs, options = CASES[case]
     plain = pipe(inputs, num_workers=0, **options)
-    assert run_with_timeout(lambda: pipe(inputs, num_workers=2, **options)) == plain
+    assert finishes(lambda: pipe(inputs, num_workers=2, **options)) == plain
     assert_no_workers()
 
 
@@ -107,7 +89,7 @@ def test_results_are_in_input_order(pipe):
     """Each result is the text's own, whatever batch the length sort put it in."""
     texts = TEXTS[:60]
     alone = [pipe(text, num_workers=0, top_k=None) for text in texts]
-    together = run_with_timeout(lambda: pipe(texts, num_workers=1, batch_size=7, top_k=None))
+    together = finishes(lambda: pipe(texts, num_workers=1, batch_size=7, top_k=None))
     for one, batched in zip(alone, together):
         assert [r["label"] for r in one] == [r["label"] for r in batched]
         assert all(abs(a["score"] - b["score"]) <= 1e-5 for a, b in zip(one, batched))
@@ -125,7 +107,7 @@ def test_generator_streams_with_bounded_reading(pipe, workers):
             yield text
 
     results = pipe(stream(), batch_size=4, num_workers=workers)
-    first = run_with_timeout(lambda: [next(results) for _ in range(10)])
+    first = finishes(lambda: [next(results) for _ in range(10)])
     window = 4 * text_classification.WINDOW_BATCHES
     assert len(taken) <= (text_classification.WINDOWS_AHEAD + 2) * window < len(texts)
     assert first == pipe(texts, batch_size=4, num_workers=0)[:10]
@@ -135,7 +117,7 @@ def test_generator_streams_with_bounded_reading(pipe, workers):
 
 def test_generator_input_equals_list_input(pipe):
     plain = pipe(MIXED, num_workers=0, batch_size=5)
-    streamed = run_with_timeout(lambda: list(pipe(iter(MIXED), num_workers=2, batch_size=5)))
+    streamed = finishes(lambda: list(pipe(iter(MIXED), num_workers=2, batch_size=5)))
     assert streamed == plain
     assert_no_workers()
 
@@ -148,7 +130,7 @@ def test_bad_item_in_a_generator_reaches_the_caller(pipe, workers):
         yield from TEXTS
 
     with pytest.raises(ValueError, match=r"inputs\[100\] is int 42"):
-        run_with_timeout(lambda: list(pipe(stream(), batch_size=4, num_workers=workers)))
+        finishes(lambda: list(pipe(stream(), batch_size=4, num_workers=workers)))
     assert_no_workers()
 
 
@@ -167,7 +149,7 @@ def test_tokenizer_error_in_a_worker_reaches_the_caller(pipe, folder, workers):
     texts = TEXTS[:200] + [BAD] + TEXTS
 
     with pytest.raises(ValueError, match="cannot tokenize"):
-        run_with_timeout(lambda: failing(texts, batch_size=4, num_workers=workers))
+        finishes(lambda: failing(texts, batch_size=4, num_workers=workers))
     assert_no_workers()
 
 
@@ -189,7 +171,7 @@ class SlowModel(torch.nn.Module):
 def test_model_error_reaches_the_caller(pipe):
     failing = TextClassificationPipeline(SlowModel(pipe.model, 0, fail_at=5), pipe.tokenizer, device="cpu")
     with pytest.raises(RuntimeError, match="the model failed on batch 5"):
-        run_with_timeout(lambda: failing(TEXTS, batch_size=4, num_workers=2))
+        finishes(lambda: failing(TEXTS, batch_size=4, num_workers=2))
     assert_no_workers()
 
 
@@ -198,8 +180,8 @@ def test_slow_model_overlapped_gives_the_plain_results(pipe):
     benchmarks/pipeline_gpu.py --simulate-ms; here the results must simply be the plain ones."""
     slow = TextClassificationPipeline(SlowModel(pipe.model, 0.002), pipe.tokenizer, device="cpu")
     plain = slow(TEXTS, batch_size=8, num_workers=0)
-    assert run_with_timeout(lambda: slow(TEXTS, batch_size=8, num_workers=1)) == plain
-    assert run_with_timeout(lambda: slow(TEXTS, batch_size=8, num_workers=2)) == plain
+    assert finishes(lambda: slow(TEXTS, batch_size=8, num_workers=1)) == plain
+    assert finishes(lambda: slow(TEXTS, batch_size=8, num_workers=2)) == plain
     assert plain == pipe(TEXTS, batch_size=8, num_workers=0)
     assert_no_workers()
 
@@ -207,7 +189,7 @@ def test_slow_model_overlapped_gives_the_plain_results(pipe):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_interrupted_iteration_stops_the_workers(pipe, workers):
     results = pipe(iter(TEXTS * 20), batch_size=4, num_workers=workers)
-    run_with_timeout(lambda: [next(results) for _ in range(3)])
+    finishes(lambda: [next(results) for _ in range(3)])
     results.close()
     assert_no_workers()
 
@@ -215,7 +197,7 @@ def test_interrupted_iteration_stops_the_workers(pipe, workers):
         for _ in pipe(iter(TEXTS * 20), batch_size=4, num_workers=workers):
             break
 
-    run_with_timeout(break_early)
+    finishes(break_early)
     assert_no_workers()
 
 
@@ -223,7 +205,7 @@ def test_settings_at_build_time_and_errors(folder):
     built = pipeline("sentiment-analysis", model=folder, device="cpu", num_workers=1, max_batch_tokens=300)
     assert built._run_settings(None, None, None) == text_classification.Run(32, 1, 300)
     assert built._run_settings(8, 0, 50) == text_classification.Run(8, 0, 50)
-    assert run_with_timeout(lambda: built(TEXTS[:50])) == built(TEXTS[:50], num_workers=0)
+    assert finishes(lambda: built(TEXTS[:50])) == built(TEXTS[:50], num_workers=0)
     plain = pipeline("sentiment-analysis", model=folder, device="cpu")
     assert plain._run_settings(None, None, None) == text_classification.Run(32, 0, None)  # the CPU default
     for option, value, message in (("num_workers", -1, "num_workers must be 0 .*or a positive integer, got -1"),
@@ -238,7 +220,7 @@ def test_half_precision_keeps_labels(pipe, dtype):
     """Half-precision weights, float32 softmax: labels equal float32's, scores within 1e-3."""
     try:
         half = TextClassificationPipeline(copy.deepcopy(pipe.model).to(dtype), pipe.tokenizer, device="cpu")
-        ours = run_with_timeout(lambda: half(TEXTS, num_workers=1))
+        ours = finishes(lambda: half(TEXTS, num_workers=1))
     except RuntimeError as err:  # an operator this CPU build has no half kernel for
         pytest.skip(f"this torch CPU build cannot run {dtype}: {err}")
     reference = pipe(TEXTS, num_workers=0)

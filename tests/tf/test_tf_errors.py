@@ -132,8 +132,8 @@ def test_bad_model_inputs(tf, tmp_path):
     build_transformers_model("distilbert", "ForSequenceClassification", "h16-l1").save_pretrained(tmp_path)
     model = leanformers.TFDistilBertForSequenceClassification.from_pretrained(tmp_path, from_pt=True)
     batch = {k: v.numpy() for k, v in padded_batch("bert").items()}  # BERT's batch has token_type_ids
-    with pytest.raises(ValueError, match=r"got 'token_type_ids', which it does not take; its inputs are input_ids"):
-        model(batch)
+    with pytest.raises(ValueError, match=r"got 'decoder_input_ids', which it does not take; its inputs are input_ids"):
+        model({**batch, "decoder_input_ids": batch["input_ids"]})
     with pytest.raises(ValueError, match="Pass exactly one of input_ids or inputs_embeds"):
         model(attention_mask=batch["attention_mask"])
     with pytest.raises(ValueError, match=r"sequence length 41.*max_position_embeddings.*truncation=True"):

@@ -157,3 +157,17 @@ def test_pickled_checkpoint_inputs_embeds_and_tuples(tmp_path):
     got = tf_model(inputs_embeds=embeds.numpy(), attention_mask=batch["attention_mask"].numpy(), return_dict=False)
     assert isinstance(got, tuple) and len(got) == len(expected) == 1
     np.testing.assert_allclose(got[0].numpy(), expected[0].numpy(), atol=TOL)
+
+
+def test_distilbert_takes_and_ignores_token_type_ids_like_its_pytorch_twin(tmp_path):
+    """A BERT tokenizer's batch (with token_type_ids) runs in the TF DistilBERT twins, as in the PyTorch ones."""
+    build_transformers_model("distilbert", "ForSequenceClassification", "h16-l1").save_pretrained(tmp_path)
+    batch = padded_batch("bert")
+    batch["token_type_ids"][:, 3:] = 1
+    pt = leanformers.DistilBertForSequenceClassification.from_pretrained(tmp_path).eval()
+    ours = leanformers.TFDistilBertForSequenceClassification.from_pretrained(tmp_path, from_pt=True)
+    with torch.no_grad():
+        theirs = pt(**batch)
+    assert_close(ours(tf_batch(batch)), theirs, "dict with token_type_ids")
+    without = {k: v for k, v in batch.items() if k != "token_type_ids"}
+    assert_close(ours(**tf_batch(batch)), pt(**without), "keywords with token_type_ids")

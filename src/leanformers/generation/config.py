@@ -3,7 +3,7 @@
 import json
 import os
 
-from ..configuration import FORMAT_VERSION
+from ..configuration import FORMAT_VERSION, LEGACY_GENERATION_KEYS
 from ..hub import pop_hub_kwargs, resolve_file
 from ..utils.files import json_text, make_save_directory, read_json, write_atomic
 
@@ -51,7 +51,12 @@ class GenerationConfig:
 
     @classmethod
     def from_model_config(cls, config):
-        values = {key: getattr(config, key, None) for key in _FROM_MODEL_CONFIG}
+        """The settings of a checkpoint without generation_config.json, from its model config (token ids) or from
+        its config.json as a dict (token ids and the generation settings of old files, as transformers takes them)."""
+        if isinstance(config, dict):
+            values = {key: config.get(key) for key in (*_FROM_MODEL_CONFIG, *LEGACY_GENERATION_KEYS)}
+        else:
+            values = {key: getattr(config, key, None) for key in _FROM_MODEL_CONFIG}
         return cls(**{key: value for key, value in values.items() if value is not None})
 
     @classmethod

@@ -3,6 +3,7 @@
 import torch
 import torch.nn.functional as F
 
+from ..configuration import CONFIG_NAME, read_config_file
 from ..hub import pop_hub_kwargs, resolve_file
 from ..modeling.cache import DynamicCache, EncoderDecoderCache
 from ..modeling.inputs import check_inputs, unchecked
@@ -21,8 +22,14 @@ class GenerationMixin:
         hub_kwargs = pop_hub_kwargs(dict(kwargs))
         model = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
         found = resolve_file(pretrained_model_name_or_path, GENERATION_CONFIG_NAME, required=False, **hub_kwargs)
-        if found is not None:  # otherwise the settings come from the model config (see generation_config)
-            (model[0] if isinstance(model, tuple) else model).generation_config = GenerationConfig.from_json_file(found)
+        if found is not None:
+            generation_config = GenerationConfig.from_json_file(found)
+        else:  # an old checkpoint keeps its generation settings (num_beams, max_length, ...) in config.json
+            config_file = resolve_file(pretrained_model_name_or_path, CONFIG_NAME, required=False, **hub_kwargs)
+            if config_file is None:  # the model came from a config object and weights alone
+                return model
+            generation_config = GenerationConfig.from_model_config(read_config_file(config_file))
+        (model[0] if isinstance(model, tuple) else model).generation_config = generation_config
         return model
 
     @property

@@ -97,7 +97,8 @@ class TFDistilBertMainLayer(Block):
 class TFDistilBertPreTrainedModel(TFPreTrainedModel):
     config_class = DistilBertConfig
     base_model_prefix = "distilbert"
-    input_names = ("input_ids", "attention_mask", "position_ids", "inputs_embeds")
+    # token_type_ids are taken and ignored, as by the PyTorch twins (DistilBERT has no segment embeddings): a
+    # batch from a BERT tokenizer, or one with return_token_type_ids=True, runs as it is
 
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)

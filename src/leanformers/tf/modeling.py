@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import conventions
-from ..configuration import CONFIG_NAME, _read_json
+from ..configuration import CONFIG_NAME, read_config_file
 from ..hub import pop_hub_kwargs, resolve_file
 from ..modeling.checkpoint import load_checkpoint
 from ..modeling.h5_weights import TF_WEIGHTS_NAME, pt_name, read_tf_weights, write_tf_weights
@@ -143,7 +143,7 @@ class TFPreTrainedModel(keras.Model):
         for key in ("dtype", "torch_dtype"):  # PyTorch loading options that mean nothing here
             kwargs.pop(key, None)
         if config is None:
-            config = cls.config_class.from_dict(_read_json(resolve_file(path, CONFIG_NAME, **hub_kwargs)))
+            config = cls.config_class.from_dict(read_config_file(resolve_file(path, CONFIG_NAME, **hub_kwargs)))
             config.name_or_path = str(path)
         for key, value in kwargs.items():  # num_labels=10, output_attentions=True, ...
             if not hasattr(config, key):
