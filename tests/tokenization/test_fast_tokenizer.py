@@ -107,3 +107,42 @@ def _one(key):
 
 
 llama3, neox, mistral = _one("llama3"), _one("neox"), _one("mistral")
+
+
+@pytest.fixture(scope="module")
+def trained_by_tokenizers(tmp_path_factory):
+    """A BPE tokenizer trained with the tokenizers library as transformers' "Tokenizers" guide does it."""
+    from tokenizers import Tokenizer
+    from tokenizers.models import BPE
+    from tokenizers.pre_tokenizers import Whitespace
+    from tokenizers.trainers import BpeTrainer
+
+    tokenizer = Tokenizer(BPE(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = Whitespace()
+    tokenizer.train_from_iterator(sentences(3000), BpeTrainer(special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]",
+                                                                             "[MASK]"], vocab_size=600))
+    path = tmp_path_factory.mktemp("guide") / "tokenizer.json"
+    tokenizer.save(str(path))
+    return tokenizer, path
+
+
+@pytest.mark.parametrize("given_as", ["tokenizer_object", "tokenizer_file"])
+def test_guide_tokenizer_object_and_file_match_reference(trained_by_tokenizers, given_as):
+    import transformers
+
+    import leanformers
+
+    tokenizer, path = trained_by_tokenizers
+    argument = {given_as: tokenizer if given_as == "tokenizer_object" else str(path)}
+    ours, ref = leanformers.PreTrainedTokenizerFast(**argument), transformers.PreTrainedTokenizerFast(**argument)
+    texts = sentences(300, seed=1) + [f"{EMOJI} unknown ✓ words", "Hello, y'all! How are you?"]
+    fo.check_ids(ours, ref, texts)
+    ids = ref(texts)["input_ids"]
+    assert ours.batch_decode(ids) == ref.batch_decode(ids)
+
+
+def test_tokenizer_object_of_another_kind_is_refused():
+    import leanformers
+
+    with pytest.raises(TypeError, match="tokenizer_object must be a tokenizer.*got dict"):
+        leanformers.PreTrainedTokenizerFast(tokenizer_object={"model": {}})

@@ -16,6 +16,7 @@ ARCHITECTURE = {
 }
 
 import copy
+import json
 import logging
 import os
 
@@ -25,6 +26,7 @@ from ..utils.files import json_text
 from .bpe import read_merges_txt, read_vocab_json
 from .base import PreTrainedTokenizer
 from .components import TemplateProcessing
+from .core import Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +44,14 @@ class TokenizersBackend(PreTrainedTokenizer):
         kwargs.pop("_spm_precompiled_charsmap", None)
         vocab_file = kwargs.get("vocab_file")
         built = None
-        if tokenizer_object is not None:
+        if isinstance(tokenizer_object, Tokenizer):
             built = copy.deepcopy(tokenizer_object)
+        elif callable(getattr(tokenizer_object, "to_str", None)):  # the tokenizers library's: through its JSON
+            data = json.loads(tokenizer_object.to_str(), parse_float=tokenizer_json.reference_float)
+            built = tokenizer_json.build_tokenizer(data, "tokenizer_object")
+        elif tokenizer_object is not None:
+            raise TypeError(f"tokenizer_object must be a tokenizer (leanformers' core Tokenizer or one of the "
+                            f"tokenizers library), got {type(tokenizer_object).__name__}.")
         elif tokenizer_file is not None and os.path.isfile(tokenizer_file):
             built = tokenizer_json.build_tokenizer(tokenizer_json.load(tokenizer_file), str(tokenizer_file))
         elif (self._tokenizer is None and isinstance(vocab_file, str) and vocab_file.endswith(".model")
