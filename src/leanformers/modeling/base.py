@@ -128,12 +128,13 @@ class PreTrainedModel(nn.Module):
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *model_args, config=None, dtype=None, torch_dtype=None,
-                        ignore_mismatched_sizes=False, output_loading_info=False, **kwargs):
+                        ignore_mismatched_sizes=False, output_loading_info=False, device_map=None, **kwargs):
         """The model in a folder, or on the Hub by name ("distilbert-base-uncased", cached after the first download).
 
         Keyword arguments that name a config field override it (num_labels=3); weights of the wrong shape raise
-        unless ignore_mismatched_sizes=True; from_tf=True reads tf_model.h5. Missing, unexpected and re-initialised
-        weights are logged in a load report, as transformers does.
+        unless ignore_mismatched_sizes=True; from_tf=True reads tf_model.h5; `device_map` names the one device the
+        model goes to (see `single_device`). Missing, unexpected and re-initialised weights are logged in a load
+        report, as transformers does.
 
         >>> import tempfile
         >>> from leanformers import BertConfig, BertModel
@@ -174,6 +175,8 @@ class PreTrainedModel(nn.Module):
         info = model._load_state_dict(state_dict, dtype, ignore_mismatched_sizes)
         config.dtype = str(dtype).removeprefix("torch.")
         model.eval()
+        if device_map is not None:
+            model.to(single_device(device_map))
         log_load_report(model, path, info, ignore_mismatched_sizes)
         return (model, info) if output_loading_info else model
 
@@ -281,6 +284,28 @@ class PreTrainedModel(nn.Module):
     def _companion_files(self):
         """{file name: text} that save_pretrained writes beside config.json and the weights, in the same atomic save."""
         return {}
+
+
+def single_device(device_map):
+    """The device a `device_map` (as transformers' guides pass it) puts the whole model on. "auto" (or "balanced",
+    "sequential") is the first GPU when there is one, else the CPU; a device name, index or torch.device is that
+    device; a dict is taken when it names one device for everything ({"": 0}). leanformers does not split a model
+    over devices: a map that would is refused."""
+    if isinstance(device_map, str) and device_map in ("auto", "balanced", "balanced_low_0", "sequential"):
+        return torch.device("cuda:0") if torch.cuda.is_available() else torch.device("cpu")
+    if isinstance(device_map, dict):
+        devices = set(device_map.values())
+        if len(devices) != 1:
+            raise ValueError(f"device_map={device_map!r} spreads the model over {len(devices) or 'no'} devices; "
+                             "leanformers puts a model on one device: pass device_map='auto', a device such as "
+                             "'cuda:0', or {'': device}.")
+        device_map = devices.pop()
+    if isinstance(device_map, int) and not isinstance(device_map, bool):
+        return torch.device("cuda", device_map)
+    if isinstance(device_map, (str, torch.device)):
+        return torch.device(device_map)
+    raise ValueError(f"device_map must be 'auto', a device ('cpu', 'cuda:0', an index, a torch.device) or a dict "
+                     f"naming one device, got {device_map!r}.")
 
 
 def forward_input_names(model):

@@ -85,7 +85,7 @@ def check_task(task):
 
 
 def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dtype="auto",
-             batch_size=None, quantize=None, model_kwargs=None, **kwargs):
+             batch_size=None, quantize=None, model_kwargs=None, device_map=None, **kwargs):
     """Build the pipeline of `task`, loading `model` and `tokenizer` when they are names or folders.
 
     `model`/`tokenizer`: a hub name, a folder, or an object already loaded. Without `model`, the
@@ -118,6 +118,13 @@ def pipeline(task=None, model=None, tokenizer=None, config=None, device=None, dt
         logger.warning("`torch_dtype` is deprecated! Use `dtype` instead!")
         torch_dtype = kwargs.pop("torch_dtype")
         dtype = torch_dtype if dtype == "auto" else dtype
+    if device_map is not None:  # one device for the whole model (modeling.base.single_device)
+        if "device_map" in model_kwargs:
+            raise ValueError("device_map was given twice, to pipeline() and in model_kwargs; pass it once.")
+        if device is not None:
+            logger.warning("Both device and device_map were given: device wins. Pass only one of them.")
+        else:
+            device = import_module("leanformers.modeling.base").single_device(device_map)
     if task is None and model is None:
         raise RuntimeError(
             "Impossible to instantiate a pipeline without either a task or a model being specified. "

@@ -26,6 +26,10 @@ class ModelPipeline:
     def __init__(self, model, tokenizer, task, device=None, batch_size=None, quantize=None, **kwargs):
         if quantize is not None and not self.quantizable:
             raise ValueError(f"quantize={quantize!r} is supported by the text-classification pipeline only.")
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"The {task} pipeline runs PyTorch models, got a {type(model).__name__}. Load the PyTorch "
+                            "class from the same folder (add from_tf=True where the folder has only tf_model.h5), "
+                            "or pass the folder's path as model=.")
         self.task, self.tokenizer = task, tokenizer
         self.device = resolve_device(device, model)
         if model_device(model) != self.device:
