@@ -24,6 +24,7 @@ TARGETS = ("labels", "start_positions", "end_positions")  # one (or one row) per
 ID_DTYPES = (torch.long, torch.int)  # what an embedding lookup accepts
 
 _state = threading.local()
+_is_compiling = getattr(torch.compiler, "is_compiling", lambda: False)  # torch.compiler.is_compiling: torch >= 2.3
 
 
 class IdOutOfRangeError(ValueError, IndexError):
@@ -43,7 +44,7 @@ def unchecked():
 
 def checking():
     """Whether a model call now checks its inputs: not inside `unchecked`, nor while torch traces or compiles."""
-    return not getattr(_state, "off", False) and not torch.jit.is_tracing() and not torch.compiler.is_compiling()
+    return not getattr(_state, "off", False) and not torch.jit.is_tracing() and not _is_compiling()
 
 
 @functools.cache
