@@ -9,7 +9,8 @@ from leanformers.pipelines.text_classification import TextClassificationPipeline
 
 DOCUMENTED = {"PreTrainedModel": PreTrainedModel, "PreTrainedModel.from_pretrained": PreTrainedModel.from_pretrained,
               "PreTrainedModel.save_pretrained": PreTrainedModel.save_pretrained,
-              "PreTrainedTokenizer.__call__": PreTrainedTokenizer.__call__, "PretrainedConfig": PretrainedConfig,
+              "PreTrainedTokenizer.__call__": PreTrainedTokenizer.__call__,
+              "PreTrainedTokenizer.pad": PreTrainedTokenizer.pad, "PretrainedConfig": PretrainedConfig,
               "AutoConfig.from_pretrained": AutoConfig.from_pretrained,
               "TextClassificationPipeline.__call__": TextClassificationPipeline.__call__}
 

@@ -126,3 +126,25 @@ def test_logging_is_the_verbosity_module():
     import leanformers.logging as verbosity
 
     assert leanformers.logging is verbosity and "logging" in leanformers.__all__
+
+
+def test_without_torch_the_data_collators_are_real_and_ask_for_torch_when_they_make_tensors(run_python):
+    """As in transformers (where they are no dummies), the collators and set_seed can be made without torch; a
+    batch of PyTorch tensors then says what to install."""
+    done = run_python(BLOCK.format(blocked=["torch"]) + """
+import leanformers
+tok = leanformers.BertTokenizer(vocab={w: i for i, w in enumerate(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'])})
+names = ["DataCollatorWithPadding", "DataCollatorForTokenClassification", "DataCollatorForLanguageModeling",
+         "DataCollatorForSeq2Seq", "DefaultDataCollator", "default_data_collator", "set_seed"]
+assert set(names) <= set(leanformers.__all__)
+leanformers.set_seed(0)
+collator = leanformers.DataCollatorForLanguageModeling(tok)
+print(leanformers.DataCollatorWithPadding(tok, return_tensors="np")([{"input_ids": [2, 3]}])["input_ids"].tolist())
+try:
+    collator([{"input_ids": [2, 3]}])
+except ImportError as err:
+    print(err)
+""", timeout=300)
+    shown, message = done.stdout.strip().splitlines()
+    assert shown == "[[2, 3]]"
+    assert message.startswith("DataCollatorForLanguageModeling needs PyTorch") and "leanformers[torch]" in message

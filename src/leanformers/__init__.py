@@ -29,6 +29,10 @@ _CORE_NAMES = {
     **{name: "leanformers.models.auto" for name in (
         "AutoModel", "AutoModelForSequenceClassification", "AutoModelForTokenClassification", "AutoModelForMaskedLM",
         "AutoModelForQuestionAnswering", "AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModelForPreTraining")},
+    # training helpers of the task guides (torch is imported when a batch is made)
+    **{name: "leanformers.data_collator" for name in (
+        "DataCollatorWithPadding", "DataCollatorForTokenClassification", "DataCollatorForLanguageModeling",
+        "DataCollatorForSeq2Seq", "DefaultDataCollator", "default_data_collator", "set_seed")},
     "GenerationConfig": "leanformers.generation",
     "GenerationMixin": "leanformers.generation",
     # TensorFlow (imported when first used)

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .lora import save_lora
+from .tokenization.padding import pad_columns
 from .utils.files import write_atomic
 
 STATE_NAME = "training_state.pt"
@@ -87,15 +88,12 @@ def length_bucketed_batches(lengths, batch_size, generator=None):
 
 
 def collate(examples, pad_token_id, device):
-    """Pad a batch to its longest sequence: input_ids, attention_mask (B, T) and labels (B,)."""
-    T = max(len(ids) for ids, _ in examples)
-    input_ids = torch.full((len(examples), T), pad_token_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(examples), T), dtype=torch.long)
-    for row, (ids, _) in enumerate(examples):
-        input_ids[row, :len(ids)] = torch.tensor(ids)
-        attention_mask[row, :len(ids)] = 1
-    labels = torch.tensor([label for _, label in examples])
-    return {"input_ids": input_ids.to(device), "attention_mask": attention_mask.to(device), "labels": labels.to(device)}
+    """Pad a batch to its longest sequence on the right (the padding of `tokenizer.pad` and the data collators):
+    input_ids, attention_mask (B, T) and labels (B,)."""
+    batch = pad_columns({"input_ids": [ids for ids, _ in examples]}, "input_ids", "longest", None, None, "right",
+                        {"input_ids": pad_token_id}, with_attention_mask=True)
+    batch["labels"] = [label for _, label in examples]
+    return {key: torch.tensor(value, dtype=torch.long).to(device) for key, value in batch.items()}
 
 
 # --- evaluation ---------------------------------------------------------------------------------------------------

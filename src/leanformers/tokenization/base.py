@@ -38,7 +38,7 @@ from .call_options import (
     TOKENIZE_OPTIONS, VERY_LARGE_INTEGER, check_batch, check_inputs, resolve_strategies, split_pairs,
     truncation_budget,
 )
-from .padding import model_inputs, pad_plan, padded
+from .padding import model_inputs, pad_columns, pad_plan, padded
 from .rows import batch_rows, rows_again
 
 logger = logging.getLogger(__name__)
@@ -307,6 +307,46 @@ class PreTrainedTokenizer:
                                            "add_special_tokens": add_special_tokens}).tokens()
 
 
+    def pad(self, encoded_inputs, padding=True, max_length=None, pad_to_multiple_of=None, padding_side=None,
+            return_attention_mask=None, return_tensors=None, verbose=True):
+        """Pad encoded inputs (a dict of lists, a list of dicts as a DataLoader gives them, or one encoding) with
+        the pad token, as transformers' `tokenizer.pad`; padding=True pads to the longest row, "max_length" to
+        max_length. Tensors or arrays in, the same kind out unless return_tensors says otherwise.
+
+        >>> from leanformers import AutoTokenizer
+        >>> tokenizer = AutoTokenizer.from_pretrained("leanformers/embedded-sentiment")
+        >>> tokenizer.pad([{"input_ids": [101, 7592, 102]}, {"input_ids": [101, 102]}])
+        {'input_ids': [[101, 7592, 102], [101, 102, 0]], 'attention_mask': [[1, 1, 1], [1, 1, 0]]}
+        """
+        main = self.model_input_names[0]
+        columns, tensor_type = _columns(encoded_inputs, main)
+        return_tensors = return_tensors if return_tensors is not None else tensor_type
+        if return_attention_mask is None:
+            return_attention_mask = "attention_mask" in self.model_input_names
+        batched = bool(columns[main]) and isinstance(columns[main][0], (list, tuple))
+        if batched and any(len(value) != len(columns[main]) for value in columns.values()):
+            sizes = {key: len(value) for key, value in columns.items()}
+            raise ValueError(f"pad() was given columns of different batch sizes {sizes}; every key needs one row "
+                             "per example.")
+        if not batched:  # one encoding: a batch of one
+            columns = {key: [value] for key, value in columns.items()}
+        strategy, _, max_length = resolve_strategies(self, padding, None, max_length, pad_to_multiple_of, verbose)
+        pad_values = {main: self.pad_token_id, "token_type_ids": self.pad_token_type_id, "special_tokens_mask": 1}
+        data = pad_columns(columns, main, strategy, max_length, pad_to_multiple_of, padding_side or self.padding_side,
+                           pad_values, return_attention_mask and (batched or bool(columns[main][0])))
+        if not batched:
+            data = {key: value[0] for key, value in data.items()}
+        return BatchEncoding(data, tensor_type=return_tensors)
+
+    def get_special_tokens_mask(self, token_ids_0, token_ids_1=None, already_has_special_tokens=False):
+        """1 for each special token of `token_ids_0` (ids that already hold them), 0 for the others."""
+        if not already_has_special_tokens or token_ids_1 is not None:
+            raise ValueError("get_special_tokens_mask reads ids that already hold their special tokens: pass one "
+                             "sequence with already_has_special_tokens=True (or call the tokenizer with "
+                             "return_special_tokens_mask=True).")
+        special = set(self.all_special_ids)
+        return [1 if int(i) in special else 0 for i in token_ids_0]
+
     def _encode(self, *args, **kwargs):
         # a batch allocates many small lists, which would trigger the cycle collector
         # over and over; none of them can form a cycle
@@ -445,6 +485,33 @@ class PreTrainedTokenizer:
 
 
 # PreTrainedTokenizerFast (transformers 5's TokenizersBackend, any tokenizer.json) is in fast.py
+
+
+def _columns(encoded_inputs, main):
+    """({key: values} of what `pad` was given, 'pt' or 'np' when the ids were tensors or arrays, else None); tensors
+    become lists."""
+    if isinstance(encoded_inputs, (list, tuple)) and encoded_inputs and hasattr(encoded_inputs[0], "keys"):
+        keys = list(encoded_inputs[0].keys())
+        for i, example in enumerate(encoded_inputs):
+            if not hasattr(example, "keys") or set(example.keys()) != set(keys):
+                found = sorted(example.keys()) if hasattr(example, "keys") else type(example).__name__
+                raise ValueError(f"encoded_inputs[{i}] has {found}, but encoded_inputs[0] has {sorted(keys)}; every "
+                                 "example given to pad() must have the same keys.")
+        encoded_inputs = {key: [example[key] for example in encoded_inputs] for key in keys}
+    if not hasattr(encoded_inputs, "keys"):
+        raise ValueError(f"pad() takes a dict of lists, a list of dicts or a BatchEncoding, got "
+                         f"{type(encoded_inputs).__name__}.")
+    if main not in encoded_inputs:
+        raise ValueError(f"You should supply an encoding or a list of encodings to this method that includes "
+                         f"{main}, but you provided {list(encoded_inputs.keys())}")
+    ids = encoded_inputs[main]
+    first = next((row[0] for row in ids if isinstance(row, (list, tuple)) and len(row)), ids[0] if len(ids) else 0)
+    kind = type(first).__module__.partition(".")[0]
+    if kind not in ("torch", "numpy"):
+        return dict(encoded_inputs), None
+    columns = {key: [_to_list(row) for row in value] if isinstance(value, (list, tuple)) else _to_list(value)
+               for key, value in encoded_inputs.items()}
+    return columns, {"torch": "pt", "numpy": "np"}[kind]
 
 
 def _to_list(x):

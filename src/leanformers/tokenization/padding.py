@@ -7,6 +7,9 @@ by padding the encodings (then reading their lists) or, for the common padded 'n
 call, by filling the arrays straight from the unpadded rows (`_padded_arrays`), which leaves
 the encodings to be padded only if someone reads them (`padded`). tests/tokenization/
 test_tokenizer_lazy_rows.py pins the two ways to each other.
+
+`pad_columns` pads model inputs that are already lists of ids (`tokenizer.pad`, the data
+collators and `train.fit` use it); `padded_length` is the length both ways pad to.
 """
 
 from itertools import chain
@@ -17,10 +20,46 @@ def pad_plan(encodings, strategy, max_length, pad_to_multiple_of, side, pad_id, 
     if side not in ("right", "left"):
         raise ValueError(f"padding_side must be 'right' or 'left', got {side!r}.")
     # the longest main encoding sets the length (overflowing windows do not count, as in the reference)
-    target = max((len(e.ids) for e in encodings), default=0) if strategy == "longest" else max_length
+    target = padded_length([len(e.ids) for e in encodings], strategy, max_length, pad_to_multiple_of)
+    return target, side == "right", pad_id, pad_token, pad_type
+
+
+def padded_length(lengths, strategy, max_length, pad_to_multiple_of):
+    """The length rows of `lengths` are padded to: the longest ('longest') or `max_length` ('max_length'),
+    rounded up to a multiple of `pad_to_multiple_of`."""
+    target = max(lengths, default=0) if strategy == "longest" else max_length
     if pad_to_multiple_of and target % pad_to_multiple_of:
         target += pad_to_multiple_of - target % pad_to_multiple_of
-    return target, side == "right", pad_id, pad_token, pad_type
+    return target
+
+
+def pad_columns(columns, main, strategy, max_length, pad_to_multiple_of, side, pad_values, with_attention_mask):
+    """{key: rows} with the rows of the keys of `pad_values` ({key: pad value}, `main` among them) brought to the
+    length `padded_length` gives for the rows of `main`, on `side`; an attention mask (1 for a real token, 0 for
+    a pad) is built for rows that have none and padded with 0 when `with_attention_mask`. Other keys are left as
+    they are; rows longer than the length stay as they are; 'do_not_pad' pads nothing."""
+    if side not in ("right", "left"):
+        raise ValueError(f"padding_side must be 'right' or 'left', got {side!r}.")
+    rows = columns[main]
+    if with_attention_mask:
+        pad_values = {**pad_values, "attention_mask": 0}
+    data = {key: [list(row) for row in value] if key in pad_values else value for key, value in columns.items()}
+    if with_attention_mask:
+        data.setdefault("attention_mask", [[1] * len(row) for row in rows])
+    if strategy == "do_not_pad":
+        return data
+    target = padded_length(map(len, rows), strategy, max_length, pad_to_multiple_of)
+    for key, pad in pad_values.items():
+        if key in data:
+            data[key] = [_padded(row, target - len(row), pad, side == "right") for row in data[key]]
+    return data
+
+
+def _padded(values, n, pad, right):
+    """`values` with `n` pads on the right or the left (none for n <= 0)."""
+    if n <= 0:
+        return values
+    return values + [pad] * n if right else [pad] * n + values
 
 
 def model_inputs(rows, pad, return_tensors, with_type_ids, with_attention_mask, with_special_tokens_mask,
@@ -86,8 +125,7 @@ def _pad_deferred(e, n, right, pad_token):
     """Padding of the deferred fields of an encoding (see encoding.Encoding)."""
     for slot, pad in (("_tokens", pad_token), ("_word_ids", None), ("_special_tokens_mask", 1),
                       ("_sequence_ids", None)):
-        values = getattr(e, slot)
-        setattr(e, slot, values + [pad] * n if right else [pad] * n + values)
+        setattr(e, slot, _padded(getattr(e, slot), n, pad, right))
 
 
 def _padded_arrays(rows, target, right, with_type_ids, with_attention_mask, pad_id, pad_type):
