@@ -136,11 +136,16 @@ class Trainer:
         if args.warmup_ratio is not None and not warmup:
             warmup = args.warmup_ratio
         warmup = math.ceil(warmup * total) if 0 < warmup < 1 else int(warmup)
+
+        def steps(value):  # a number of steps, or in (0, 1) a share of all the steps, as in transformers
+            return math.ceil(value * total) if 0 < value < 1 else int(value)
+
         eval_every = None
         if args.eval_strategy == "steps":
-            eval_every = int(args.eval_steps)
+            eval_every = steps(args.eval_steps)
         elif args.save_strategy == "steps" and args.eval_strategy == "no":
-            eval_every = int(args.save_steps)
+            eval_every = steps(args.save_steps)
+        logging_steps = steps(args.logging_steps)
         # fit checkpoints (evaluates, keeps the best, saves the state to resume from) at each epoch's end, or
         # every eval_every steps and after the last
         epoch_checkpoints = args.eval_strategy == "epoch" or (args.eval_strategy, args.save_strategy) == ("no", "epoch")
@@ -157,7 +162,7 @@ class Trainer:
         def on_update(step, loss, grad_norm):
             self.state.global_step, self.state.epoch = step, step / steps_per_epoch
             logged["losses"].append(loss)
-            if args.logging_strategy == "steps" and (step % int(args.logging_steps) == 0
+            if args.logging_strategy == "steps" and (step % logging_steps == 0
                                                      or (args.logging_first_step and step == 1)) \
                     or args.logging_strategy == "epoch" and step % steps_per_epoch == 0:
                 window = logged["losses"][logged["since"]:]

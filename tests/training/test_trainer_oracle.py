@@ -115,10 +115,11 @@ def test_same_steps_losses_evaluations_and_weights_as_transformers(model_folder,
 
 
 def test_eval_every_n_steps_without_checkpoints(model_folder, tmp_path):
-    settings = dict(eval_strategy="steps", eval_steps=5, save_strategy="no", logging_steps=3, weight_decay=0.0)
+    # logging_steps under 1: a share of all the steps (0.2 * 16 -> every 4)
+    settings = dict(eval_strategy="steps", eval_steps=5, save_strategy="no", logging_steps=0.2, weight_decay=0.0)
     theirs, _ = run(transformers, model_folder, tmp_path / "theirs", **settings)
     ours, _ = run(leanformers, model_folder, tmp_path / "ours", **settings)
-    assert [e["step"] for e in step_logs(ours)] == [e["step"] for e in step_logs(theirs)]
+    assert [e["step"] for e in step_logs(ours)] == [e["step"] for e in step_logs(theirs)] == [4, 8, 12, 16]
     for mine, reference in zip(step_logs(ours), step_logs(theirs)):  # the mean over the steps since the last log
         assert mine["loss"] == pytest.approx(reference["loss"], abs=TOL)
     # every 5 steps, and after the last
