@@ -148,3 +148,20 @@ except ImportError as err:
     shown, message = done.stdout.strip().splitlines()
     assert shown == "[[2, 3]]"
     assert message.startswith("DataCollatorForLanguageModeling needs PyTorch") and "leanformers[torch]" in message
+
+
+def test_without_torch_training_arguments_are_real_and_the_trainer_a_placeholder(run_python):
+    """As in transformers: TrainingArguments can be made and read without torch; Trainer says what to install."""
+    code = BLOCK.format(blocked=["torch"]) + """
+import json, {lib} as lib
+args = lib.TrainingArguments(output_dir="out", learning_rate=2e-5, eval_strategy="epoch")
+try:
+    lib.Trainer()
+    trainer = "made"
+except ImportError as err:
+    trainer = "ImportError"
+print(json.dumps([args.learning_rate, args.eval_strategy, trainer]))
+"""
+    for lib in ("transformers", "leanformers"):
+        done = run_python(code.format(lib=lib), timeout=300)
+        assert json.loads(done.stdout.strip().splitlines()[-1]) == [2e-5, "epoch", "ImportError"], lib

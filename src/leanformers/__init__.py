@@ -51,6 +51,10 @@ _CORE_NAMES = {
     "TextGenerationPipeline": "leanformers.pipelines.text_generation",
     "Text2TextGenerationPipeline": "leanformers.pipelines.text2text_generation",
     "SummarizationPipeline": "leanformers.pipelines.text2text_generation",
+    # fine-tuning
+    "Trainer": "leanformers.trainer",
+    "TrainingArguments": "leanformers.training_args",
+    "EvalPrediction": "leanformers.trainer",
 }
 # public names that are modules: `leanformers.logging.set_verbosity_error()`, as in transformers
 _SUBMODULES = {"logging": "leanformers.logging"}
@@ -64,6 +68,7 @@ _BACKENDS = {
     "leanformers.modeling": ("torch",),
     "leanformers.generation": ("torch",),
     "leanformers.pipelines.": ("torch",),
+    "leanformers.trainer": ("torch",),
 }
 
 

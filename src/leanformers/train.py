@@ -8,7 +8,8 @@ accuracy, F1) after each epoch and every `eval_every` steps; the best model save
 state in `output_dir/last` so `fit(..., resume=True)` carries on from the step it reached.
 
 A dataset is a list of dicts (`[{"text": ..., "label": 0}, ...]`) or a dict of columns
-(`{"text": [...], "label": [...]}`).
+(`{"text": [...], "label": [...]}`); with a `data_collator`, a dataset of features that it batches (as
+`leanformers.Trainer`, which runs this loop, passes it).
 """
 
 import math
@@ -96,6 +97,30 @@ def collate(examples, pad_token_id, device):
     return {key: torch.tensor(value, dtype=torch.long).to(device) for key, value in batch.items()}
 
 
+def random_batches(n, batch_size, seed):
+    """One epoch of batches in the order of transformers' Trainer: a permutation from a generator seeded `seed`
+    (accelerate's seedable sampler seeds it `args.seed + epoch`), cut into consecutive batches."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _draw_like_a_dataloader():
+    """The one number a torch DataLoader draws from the global generator when an epoch starts (its workers'
+    base seed), drawn here so that dropout then sees the same random stream as under transformers' Trainer."""
+    torch.empty((), dtype=torch.int64).random_()
+
+
+def to_device(batch, device):
+    """A collated batch (a dict of tensors, or anything else) on `device`."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if hasattr(batch, "items"):
+        return {key: to_device(value, device) for key, value in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(value, device) for value in batch)
+    return batch
+
+
 # --- evaluation ---------------------------------------------------------------------------------------------------
 
 
@@ -141,31 +166,60 @@ def f1_score(labels, predictions, num_labels):
 def fit(model, train_dataset, eval_dataset=None, *, tokenizer, epochs=1, batch_size=32, learning_rate=5e-5,
         weight_decay=0.01, warmup_ratio=0.06, max_grad_norm=1.0, seed=42, output_dir=None, device=None,
         eval_every=None, max_length=128, text_column="text", label_column="label", metric_for_best="accuracy",
-        bf16=True, resume=False, progress=True, on_step=None):
+        bf16=True, resume=False, progress=True, on_step=None, data_collator=None, order="length_bucketed",
+        warmup_steps=None, evaluate_fn=None, eval_at_epoch_end=True, greater_is_better=True, save_fn=None,
+        betas=(0.9, 0.999), eps=1e-8, on_update=None, fused=None, data_seed=None):
     """Fine-tune `model` (a ...ForSequenceClassification, possibly with LoRA layers) on `train_dataset`.
 
     Trains the parameters that require grad. `eval_every`: also evaluate every N optimizer steps.
     `output_dir`: where `best/` (best model by `metric_for_best`) and `last/` (resumable state) go.
     `resume=True` continues from `output_dir/last`. `on_step(step, loss)` is called after each step.
     Returns a FitResult.
+
+    For `Trainer` (features instead of texts): `data_collator(list of examples) -> dict of tensors` makes the
+    batches, and the datasets are taken as they are (a list, or anything with `__len__` and `__getitem__`).
+    `order="random"` draws each epoch's order as transformers' Trainer does: a fresh generator seeded
+    `seed + epoch` (or `data_seed + epoch`), and one draw from torch's global generator as the epoch starts, as a
+    DataLoader makes. `warmup_steps` overrides `warmup_ratio`; `evaluate_fn(model) -> metrics` replaces the
+    built-in evaluation; `eval_at_epoch_end=False` evaluates only every `eval_every` steps and after the last;
+    `greater_is_better` orders `metric_for_best`; `save_fn(model, folder)` saves the best model; `betas`, `eps`,
+    `fused`: AdamW's (fused=None: fused on CUDA). `on_update(step, loss, grad_norm)` is called after each step
+    with the gradients' norm before clipping.
     """
     _check_hyperparameters(epochs, batch_size, learning_rate, weight_decay, warmup_ratio, max_grad_norm, eval_every)
     if resume and output_dir is None:
         raise ValueError("resume=True needs output_dir, the folder of the run to continue.")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    num_labels = model.config.num_labels
-    train = encode_dataset(train_dataset, tokenizer, text_column=text_column, label_column=label_column,
-                           max_length=max_length, num_labels=num_labels, name="train_dataset")
-    evaluation = None if eval_dataset is None else encode_dataset(
-        eval_dataset, tokenizer, text_column=text_column, label_column=label_column, max_length=max_length,
-        num_labels=num_labels, name="eval_dataset")
+    if order not in ("length_bucketed", "random"):
+        raise ValueError(f"order={order!r} is not valid: it must be 'length_bucketed' or 'random'.")
+    if data_collator is None:
+        num_labels = model.config.num_labels
+        train = encode_dataset(train_dataset, tokenizer, text_column=text_column, label_column=label_column,
+                               max_length=max_length, num_labels=num_labels, name="train_dataset")
+        evaluation = None if eval_dataset is None else encode_dataset(
+            eval_dataset, tokenizer, text_column=text_column, label_column=label_column, max_length=max_length,
+            num_labels=num_labels, name="eval_dataset")
+    else:
+        train = train_dataset if hasattr(train_dataset, "__getitem__") else list(train_dataset)
+        if len(train) == 0:
+            raise ValueError("train_dataset is empty; training needs at least one example.")
+        evaluation = eval_dataset
+        if evaluation is not None and evaluate_fn is None:
+            raise ValueError("With a data_collator, an eval_dataset needs evaluate_fn (the built-in evaluation reads "
+                             "texts and labels).")
+    if evaluate_fn is None:
+        evaluate_fn = None if evaluation is None else (lambda m: evaluate(m, evaluation, device=device))
 
     torch.manual_seed(seed)
     model.to(device).train()
     # the whole schedule is fixed by the seed up front, so a resumed run sees the same batches
-    generator = torch.Generator().manual_seed(seed)
-    lengths = [len(ids) for ids, _ in train]
-    schedule = [batch for _ in range(epochs) for batch in length_bucketed_batches(lengths, batch_size, generator)]
+    if order == "random":
+        first = seed if data_seed is None else data_seed
+        schedule = [batch for epoch in range(epochs) for batch in random_batches(len(train), batch_size, first + epoch)]
+    else:
+        generator = torch.Generator().manual_seed(seed)
+        lengths = [len(ids) for ids, _ in train] if data_collator is None else [len(x["input_ids"]) for x in train]
+        schedule = [batch for _ in range(epochs) for batch in length_bucketed_batches(lengths, batch_size, generator)]
     steps_per_epoch = len(schedule) // epochs
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -173,9 +227,11 @@ def fit(model, train_dataset, eval_dataset=None, *, tokenizer, epochs=1, batch_s
         raise ValueError("The model has no trainable parameters (all have requires_grad=False).")
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
               {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]  # no decay on biases, norms
-    optimizer = torch.optim.AdamW(groups, lr=learning_rate, fused=True if device.type == "cuda" else None)
+    optimizer = torch.optim.AdamW(groups, lr=learning_rate, betas=betas, eps=eps,
+                                  fused=(True if device.type == "cuda" else None) if fused is None else fused)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, _warmup_then_decay(math.ceil(warmup_ratio * len(schedule)), len(schedule)))
+        optimizer, _warmup_then_decay(math.ceil(warmup_ratio * len(schedule)) if warmup_steps is None else warmup_steps,
+                                      len(schedule)))
     run = {"step": 0, "history": [], "best": None, "fingerprint": [len(train), epochs, batch_size, seed]}
     if resume:
         _load_state(os.path.join(output_dir, "last"), model, optimizer, scheduler, run)
@@ -184,12 +240,18 @@ def fit(model, train_dataset, eval_dataset=None, *, tokenizer, epochs=1, batch_s
     pad_id = model.config.pad_token_id or 0
     losses, seen, start = [], 0, time.perf_counter()
     for step in range(run["step"], len(schedule)):
-        batch = collate([train[i] for i in schedule[step]], pad_id, device)
+        if data_collator is None:
+            batch = collate([train[i] for i in schedule[step]], pad_id, device)
+        else:
+            if order == "random" and step % steps_per_epoch == 0:
+                _draw_like_a_dataloader()
+            batch = to_device(data_collator([train[i] for i in schedule[step]]), device)
         with _autocast(device if bf16 else None):
             loss = model(**batch).loss
         loss.backward()
+        grad_norm = None
         if max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
@@ -202,27 +264,36 @@ def fit(model, train_dataset, eval_dataset=None, *, tokenizer, epochs=1, batch_s
                             ex_s=f"{seen / (time.perf_counter() - start):.0f}")
         if on_step is not None:
             on_step(run["step"], losses[-1])
-        end_of_epoch = run["step"] % steps_per_epoch == 0
-        if end_of_epoch or (eval_every and run["step"] % eval_every == 0):
-            _checkpoint(model, evaluation, run, optimizer, scheduler, output_dir, device, metric_for_best, bar)
+        if on_update is not None:
+            on_update(run["step"], losses[-1], None if grad_norm is None else grad_norm.item())
+        end_of_epoch = eval_at_epoch_end and run["step"] % steps_per_epoch == 0
+        last_step = not eval_at_epoch_end and run["step"] == len(schedule)
+        if end_of_epoch or last_step or (eval_every and run["step"] % eval_every == 0):
+            _checkpoint(model, evaluate_fn, run, optimizer, scheduler, output_dir, metric_for_best, bar,
+                        greater_is_better, save_fn or save_model)
     if bar is not None:
         bar.close()
     return FitResult(global_step=run["step"], train_loss=sum(losses) / max(1, len(losses)), history=run["history"],
                      best=run["best"])
 
 
-def _checkpoint(model, evaluation, run, optimizer, scheduler, output_dir, device, metric_for_best, bar):
+def _checkpoint(model, evaluate_fn, run, optimizer, scheduler, output_dir, metric_for_best, bar, greater_is_better,
+                save_fn):
     """Evaluate, keep the best model, and save the state to resume from."""
-    if evaluation is not None:
-        metrics = {"step": run["step"], **evaluate(model, evaluation, device=device)}
+    if evaluate_fn is not None:
+        metrics = {"step": run["step"], **evaluate_fn(model)}
         run["history"].append(metrics)
         message = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
         (bar.write if bar is not None else print)(f"eval {message}")
         model.train()
-        if run["best"] is None or metrics[metric_for_best] > run["best"][metric_for_best]:
+        if metric_for_best not in metrics:
+            raise KeyError(f"metric_for_best={metric_for_best!r} is not among the evaluation's metrics "
+                           f"{sorted(metrics)}; name one of them.")
+        better = (lambda new, old: new > old) if greater_is_better else (lambda new, old: new < old)
+        if run["best"] is None or better(metrics[metric_for_best], run["best"][metric_for_best]):
             run["best"] = metrics
             if output_dir is not None:
-                save_model(model, os.path.join(output_dir, "best"))
+                save_fn(model, os.path.join(output_dir, "best"))
     if output_dir is not None:
         _save_state(os.path.join(output_dir, "last"), model, optimizer, scheduler, run)
 
