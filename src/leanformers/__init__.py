@@ -31,6 +31,7 @@ _CORE_NAMES = {
         "AutoModelForQuestionAnswering", "AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModelForPreTraining")},
     "GenerationConfig": "leanformers.generation",
     "GenerationMixin": "leanformers.generation",
+    "TextStreamer": "leanformers.generation.streamers",
     # TensorFlow (imported when first used)
     "TFAutoModel": "leanformers.tf.auto",
     "TFAutoModelForSequenceClassification": "leanformers.tf.auto",

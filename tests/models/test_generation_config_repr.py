@@ -6,8 +6,10 @@ import transformers
 
 import leanformers
 
-CASES = [{}, {"max_new_tokens": 5, "do_sample": True}, {"num_beams": 4, "eos_token_id": [2, 3], "top_k": 10, "do_sample": True},
-         {"max_length": 20, "temperature": 1.0, "num_return_sequences": 1}, {"custom_setting": {"a": 1}, "bos_token_id": 0},
+CASES = [{}, {"max_new_tokens": 5, "do_sample": True},
+         {"num_beams": 4, "eos_token_id": [2, 3], "top_k": 10, "do_sample": True},
+         {"max_length": 20, "temperature": 1.0, "num_return_sequences": 1},
+         {"custom_setting": {"a": 1}, "bos_token_id": 0},
          {"pad_token_id": None, "max_new_tokens": 3}, {"custom_setting": None}, {"stop_word": "é"}]
 
 

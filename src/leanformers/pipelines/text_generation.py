@@ -90,7 +90,7 @@ class TextGenerationPipeline(GenerationPipeline):
                 if length in generate_kwargs:
                     generate_kwargs[length] += prefix_length
 
-        takes = "a prompt string, a list of them, or a generator or dataset of them"
+        takes = "a prompt string or a list of them (or a generator or dataset of them)"
         stream = as_stream(text_inputs)
         if stream is not None:  # answered as it is read, as transformers does
             return self._answers(self._prompts(stream, takes), batch_size, prefix, tokenizer_kwargs, generate_kwargs,
