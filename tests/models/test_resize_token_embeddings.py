@@ -154,6 +154,18 @@ def test_resized_model_trains(tmp_path):
     assert not ours.final_logits_bias.requires_grad
 
 
+def test_mean_resizing_says_so_once(tmp_path, caplog):
+    from leanformers.modeling import base
+
+    base._say_mean_resizing.cache_clear()
+    _, ours = checkpoint(tmp_path, "GPT2LMHeadModel")
+    with caplog.at_level(logging.WARNING, logger="leanformers.modeling"):
+        ours.resize_token_embeddings(VOCAB + 2)
+        ours.resize_token_embeddings(VOCAB + 4)
+        ours.resize_token_embeddings(VOCAB + 6, mean_resizing=False)
+    assert [r.getMessage().count("mean_resizing=False") for r in caplog.records] == [1]
+
+
 def test_num_labels_is_the_configs():
     for name, config in (("BertForSequenceClassification", leanformers.BertConfig(num_labels=5)),
                          ("DistilBertForTokenClassification", leanformers.DistilBertConfig(n_layers=1)),

@@ -6,7 +6,9 @@ so the weights exist once in RAM. Only weights the checkpoint lacks are initiali
 report.py logs what was missing, unused or of another shape.
 """
 
+import functools
 import inspect
+import logging
 import os
 import re
 
@@ -200,6 +202,7 @@ class PreTrainedModel(nn.Module):
             for name, param in fresh.named_parameters():
                 self._init_weights(fresh, name, param)
         elif added > 0:
+            _say_mean_resizing()
             fresh.weight[old_num_tokens:] = _drawn_around_mean(weight, added)
             if bias is not None:
                 fresh.bias[old_num_tokens:].normal_(mean=bias.float().mean().item(),
@@ -391,6 +394,14 @@ class PreTrainedModel(nn.Module):
     def _companion_files(self):
         """{file name: text} that save_pretrained writes beside config.json and the weights, in the same atomic save."""
         return {}
+
+
+@functools.cache  # once a process, as transformers warns
+def _say_mean_resizing():
+    logging.getLogger("leanformers.modeling").warning(
+        "resize_token_embeddings: the new rows are drawn from a normal distribution around the mean of the old "
+        "embeddings, with their covariance (https://nlp.stanford.edu/~johnhew/vocab-expansion.html); pass "
+        "mean_resizing=False to initialise them as a fresh model's.")
 
 
 def _drawn_around_mean(weight, count):
