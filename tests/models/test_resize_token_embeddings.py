@@ -18,24 +18,18 @@ from support.tiny_models import config_kwargs, model_test_settings
 
 TOL = 1e-5
 VOCAB = 99
-# class name -> a transformers config for it (every parameter randomised by support.generative_models.build)
+# architecture (the start of a class name) -> a transformers config for it
 CONFIGS = {
-    "BertModel": lambda **kw: transformers.BertConfig(**config_kwargs("bert", "h32-l2", **kw)),
-    "BertForMaskedLM": lambda **kw: transformers.BertConfig(**config_kwargs("bert", "h32-l2", **kw)),
-    "BertForSequenceClassification": lambda **kw: transformers.BertConfig(**config_kwargs("bert", "h32-l2", **kw)),
-    "DistilBertModel": lambda **kw: transformers.DistilBertConfig(**config_kwargs("distilbert", "h32-l2", **kw)),
-    "DistilBertForMaskedLM": lambda **kw: transformers.DistilBertConfig(**config_kwargs("distilbert", "h32-l2", **kw)),
-    "RobertaModel": lambda **kw: transformers.RobertaConfig(**config_kwargs("roberta", "h32-l2", **kw)),
-    "RobertaForMaskedLM": lambda **kw: transformers.RobertaConfig(**config_kwargs("roberta", "h32-l2", **kw)),
-    "ElectraModel": lambda **kw: transformers.ElectraConfig(**config_kwargs("electra", "h32-l2", embedding_size=24,
-                                                                           **kw)),
-    "ElectraForMaskedLM": lambda **kw: transformers.ElectraConfig(**config_kwargs("electra", "h32-l2",
-                                                                                 embedding_size=24, **kw)),
-    "GPT2Model": gpt2_config,
-    "GPT2LMHeadModel": gpt2_config,
-    "BartModel": bart_config,
-    "BartForConditionalGeneration": bart_config,
+    "Bert": lambda **kw: transformers.BertConfig(**config_kwargs("bert", "h32-l2", **kw)),
+    "DistilBert": lambda **kw: transformers.DistilBertConfig(**config_kwargs("distilbert", "h32-l2", **kw)),
+    "Roberta": lambda **kw: transformers.RobertaConfig(**config_kwargs("roberta", "h32-l2", **kw)),
+    "Electra": lambda **kw: transformers.ElectraConfig(**config_kwargs("electra", "h32-l2", embedding_size=24, **kw)),
+    "GPT2": gpt2_config,
+    "Bart": bart_config,
 }
+NAMES = ["BertModel", "BertForMaskedLM", "BertForSequenceClassification", "DistilBertModel", "DistilBertForMaskedLM",
+         "RobertaModel", "RobertaForMaskedLM", "ElectraModel", "ElectraForMaskedLM", "GPT2Model", "GPT2LMHeadModel",
+         "BartModel", "BartForConditionalGeneration"]
 WITH_HEAD = ("BertForMaskedLM", "DistilBertForMaskedLM", "RobertaForMaskedLM", "ElectraForMaskedLM",
              "GPT2LMHeadModel", "BartForConditionalGeneration")
 # (new_num_tokens, pad_to_multiple_of): grown, shrunk, grown to a multiple, padded only
@@ -49,7 +43,8 @@ def quiet_transformers():
 
 
 def checkpoint(folder, name, tied=True):
-    config = CONFIGS[name](**({} if tied else {"tie_word_embeddings": False}))
+    architecture = max((prefix for prefix in CONFIGS if name.startswith(prefix)), key=len)
+    config = CONFIGS[architecture](**({} if tied else {"tie_word_embeddings": False}))
     build(name, config, scale=0.05).save_pretrained(folder)
     theirs = getattr(transformers, name).from_pretrained(folder, attn_implementation="eager").eval()
     return theirs, getattr(leanformers, name).from_pretrained(folder).eval()
@@ -89,7 +84,7 @@ def tied_pairs(model):
     return head is not None and head.weight is model.get_input_embeddings().weight
 
 
-CASES = [(name, tied, size, mean) for name in CONFIGS for tied in ((True, False) if name in WITH_HEAD else (True,))
+CASES = [(name, tied, size, mean) for name in NAMES for tied in ((True, False) if name in WITH_HEAD else (True,))
          for size in SIZES for mean in (True, False)]
 
 
@@ -116,6 +111,33 @@ def test_resize_matches_transformers(tmp_path, name, tied, size, mean_resizing):
     reference = outputs(ours, vocab_size)
     assert torch.equal(outputs(again, vocab_size), reference)
     assert (outputs(read_by_theirs.eval(), vocab_size) - reference).abs().max() <= TOL
+
+
+OTHER_HEADS = ["BartForSequenceClassification", "BertForQuestionAnswering", "BertForTokenClassification",
+               "DistilBertForQuestionAnswering", "DistilBertForSequenceClassification",
+               "DistilBertForTokenClassification", "ElectraForPreTraining", "ElectraForSequenceClassification",
+               "ElectraForTokenClassification", "GPT2ForSequenceClassification", "RobertaForQuestionAnswering",
+               "RobertaForSequenceClassification", "RobertaForTokenClassification"]
+
+
+@pytest.mark.parametrize("name", OTHER_HEADS)
+def test_every_other_head_resizes_its_input_embedding(tmp_path, name):
+    """Heads without an output embedding: the input embedding grown as transformers grows it, the outputs alike."""
+    theirs, ours = checkpoint(tmp_path, name)
+    assert ours.get_output_embeddings() is None and theirs.get_output_embeddings() is None
+    expected, got = resized(theirs, 5, VOCAB + 9), resized(ours, 5, VOCAB + 9)
+    assert torch.equal(got.weight, expected.weight) and ours.config.vocab_size == VOCAB + 9
+    assert_same_weights(ours, theirs)
+    ids = torch.linspace(3, VOCAB + 8, 12).long().view(2, 6)
+    ids[:, -1] = 2  # BART's classifier reads the eos position
+    kwargs = {"input_ids": ids, **({"decoder_input_ids": ids.flip(-1)} if name.startswith("Bart") else {})}
+    if name.startswith("GPT2"):
+        ours.config.pad_token_id = theirs.config.pad_token_id = 1  # finds each row's last token
+    with torch.no_grad():
+        mine, reference = ours(**kwargs), theirs(**kwargs)
+    for field in ("logits", "start_logits", "end_logits"):
+        if getattr(reference, field, None) is not None:
+            assert (getattr(mine, field) - getattr(reference, field)).abs().max() <= TOL, field
 
 
 def test_resize_draws_what_transformers_draws(tmp_path):
