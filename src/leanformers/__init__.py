@@ -35,6 +35,7 @@ _CORE_NAMES = {
         "DataCollatorForSeq2Seq", "DefaultDataCollator", "default_data_collator", "set_seed")},
     "GenerationConfig": "leanformers.generation",
     "GenerationMixin": "leanformers.generation",
+    "TextStreamer": "leanformers.generation.streamers",
     # TensorFlow (imported when first used)
     "TFAutoModel": "leanformers.tf.auto",
     "TFAutoModelForSequenceClassification": "leanformers.tf.auto",

@@ -1,6 +1,5 @@
 """GenerationConfig: the settings of generate(), from and to generation_config.json (no torch here)."""
 
-import json
 import os
 
 from ..configuration import FORMAT_VERSION, LEGACY_GENERATION_KEYS
@@ -39,12 +38,17 @@ class GenerationConfig:
     def to_dict(self):
         return dict(vars(self))
 
+    def to_diff_dict(self):
+        """What repr and generation_config.json show: the settings given, less known ones left unset (None), as
+        transformers shows the settings that differ from its defaults (all None)."""
+        return {key: value for key, value in vars(self).items() if not (value is None and key in DEFAULTS)}
+
     def update(self, **kwargs):
         for key, value in kwargs.items():
             setattr(self, key, value)
 
     def __repr__(self):
-        return f"GenerationConfig {json.dumps(self.to_dict(), indent=2, sort_keys=True)}"
+        return f"GenerationConfig {json_text(self.to_diff_dict())}"
 
     def __eq__(self, other):
         return isinstance(other, GenerationConfig) and self.to_dict() == other.to_dict()
@@ -74,7 +78,7 @@ class GenerationConfig:
 
     def to_json_string(self):
         """generation_config.json's text, as transformers writes it."""
-        return json_text({**self.to_dict(), "transformers_version": FORMAT_VERSION})
+        return json_text({**self.to_diff_dict(), "transformers_version": FORMAT_VERSION})
 
     def save_pretrained(self, save_directory):
         text = self.to_json_string()  # a value that cannot be serialised fails here, before any file is made

@@ -46,11 +46,16 @@ class GenerationMixin:
         return {GENERATION_CONFIG_NAME: self.generation_config.to_json_string()}
 
     @torch.inference_mode()
-    def generate(self, input_ids=None, attention_mask=None, generation_config=None, generator=None, **kwargs):
+    def generate(self, input_ids=None, attention_mask=None, generation_config=None, generator=None, streamer=None,
+                 **kwargs):
         """Each setting comes from the keyword arguments, else `generation_config`, else the model's
         generation_config.json (or its config), else `DEFAULTS`. `generator`: a torch.Generator for sampling
-        (None: the global RNG, as transformers)."""
+        (None: the global RNG, as transformers). `streamer` (a TextStreamer, ...): given the prompt, each new token
+        and the end, as transformers gives them (greedy search and sampling)."""
         gc = self._settings(generation_config, kwargs)
+        if streamer is not None and gc.num_beams > 1:
+            raise ValueError("`streamer` cannot be used with beam search (yet!). Make sure that `num_beams` is set "
+                             "to 1.")
         # no max_length anywhere: transformers' default of 20 new tokens (within the model's positions) applies
         default_length = "max_length" not in kwargs and "max_length" not in gc.to_dict()
         eos = _as_list(gc.eos_token_id)
@@ -91,6 +96,8 @@ class GenerationMixin:
             step = self._decoder_only_steps(ids, mask)
             pad_lengths = mask.ne(0).int().argmax(1) if mask is not None else None
         prompt_length = ids.size(1)
+        if streamer is not None:
+            streamer.put(ids.cpu())
         max_length = self._max_length(gc, prompt_length, eos, default_length)
         processors = logits_processors(gc, prompt_length, eos, max_length, pad_lengths)
         self_attention = DynamicCache(capacity=max_length)  # the final length is known: no growing copies
@@ -98,7 +105,10 @@ class GenerationMixin:
         with unchecked():  # the prompt was checked above; each step's new tokens come from the logits
             if gc.num_beams > 1:
                 return self._beam_search(ids, step, cache, processors, gc, B, max_length, eos, pad, generator)
-            return self._greedy_or_sample(ids, step, cache, processors, gc, max_length, eos, pad, generator)
+            ids = self._greedy_or_sample(ids, step, cache, processors, gc, max_length, eos, pad, generator, streamer)
+        if streamer is not None:
+            streamer.end()
+        return ids
 
     # ----------------------------------------------------------------- settings
 
@@ -187,7 +197,7 @@ class GenerationMixin:
 
     # ----------------------------------------------------------------- decoding
 
-    def _greedy_or_sample(self, ids, step, cache, processors, gc, max_length, eos, pad, generator):
+    def _greedy_or_sample(self, ids, step, cache, processors, gc, max_length, eos, pad, generator, streamer):
         eos_tensor = torch.tensor(eos, device=ids.device) if eos else None
         unfinished = torch.ones(ids.size(0), dtype=torch.bool, device=ids.device)
         logits = step(ids, cache)
@@ -202,6 +212,8 @@ class GenerationMixin:
             if eos_tensor is not None:  # finished rows are padded
                 next_tokens = torch.where(unfinished, next_tokens, pad)
             ids = torch.cat([ids, next_tokens[:, None]], dim=1)
+            if streamer is not None:
+                streamer.put(next_tokens.cpu())
             if ids.size(1) >= max_length:
                 return ids
             if eos_tensor is not None:  # the one device sync a step, and only when an eos can stop rows

@@ -6,7 +6,9 @@ so the weights exist once in RAM. Only weights the checkpoint lacks are initiali
 report.py logs what was missing, unused or of another shape.
 """
 
+import functools
 import inspect
+import logging
 import os
 import re
 
@@ -88,6 +90,15 @@ class PreTrainedModel(nn.Module):
     def get_input_embeddings(self):
         return self.base_model.embeddings.word_embeddings
 
+    def get_output_embeddings(self):
+        """The layer mapping hidden states to vocabulary logits, or None for a model without one."""
+        head = getattr(self, "lm_head", None)
+        return head if isinstance(head, nn.Linear) else None
+
+    @property
+    def num_labels(self):
+        return self.config.num_labels
+
     def num_parameters(self):
         return sum(p.numel() for p in self.parameters())
 
@@ -119,10 +130,105 @@ class PreTrainedModel(nn.Module):
             return dict(self._tied_weights_keys)
         return {}  # untied: every head parameter is its own weight, saved and loaded as such
 
+    def _unsaved_keys(self):
+        """The tied parameters save_pretrained leaves out (loading ties them back)."""
+        return self._active_tied_keys()
+
     def tie_weights(self):
         for target, source in self._active_tied_keys().items():
             module_name, _, attr = target.rpartition(".")
             setattr(self.get_submodule(module_name), attr, self.get_parameter(source))
+
+    # --- resizing the vocabulary -------------------------------------------------------------------------------------
+
+    # names of other tensors with one entry per token along their last axis, cut or zero-padded with the vocabulary
+    _vocab_sized_tensors = ()
+
+    @torch.no_grad()
+    def resize_token_embeddings(self, new_num_tokens=None, pad_to_multiple_of=None, mean_resizing=True):
+        """Give the model `new_num_tokens` tokens (rounded up to a multiple of `pad_to_multiple_of`), as transformers
+        does: kept rows unchanged, new ones drawn around the old rows' mean and covariance (`mean_resizing`) or
+        initialised as a fresh model's; the output layer, its bias and config.vocab_size follow. Returns the input
+        embedding.
+
+        >>> from leanformers import GPT2Config, GPT2LMHeadModel
+        >>> model = GPT2LMHeadModel(GPT2Config(vocab_size=99, n_embd=16, n_layer=1, n_head=2))
+        >>> model.resize_token_embeddings(101, pad_to_multiple_of=8)
+        Embedding(104, 16)
+        >>> model.config.vocab_size, model.lm_head.weight is model.transformer.wte.weight
+        (104, True)
+        """
+        embeddings = self.get_input_embeddings()
+        if pad_to_multiple_of is not None:
+            if not isinstance(pad_to_multiple_of, int):
+                raise ValueError(f"pad_to_multiple_of must be an integer, not {pad_to_multiple_of!r}.")
+            size = embeddings.weight.shape[0] if new_num_tokens is None else new_num_tokens
+            new_num_tokens = -(-size // pad_to_multiple_of) * pad_to_multiple_of
+        if new_num_tokens is None:
+            return embeddings
+        head = self.get_output_embeddings()
+        head_is_tied = head is not None and head.weight is embeddings.weight
+        resized = self._resized_rows(embeddings, new_num_tokens, mean_resizing)
+        if head is not None and not head_is_tied:
+            resized.update(self._resized_rows(head, new_num_tokens, mean_resizing))
+        elif head is not None and head.bias is not None:  # a tied head's own bias is cut or padded with zeros
+            resized[head.bias] = nn.Parameter(_zero_padded(head.bias, new_num_tokens), head.bias.requires_grad)
+        for name in self._vocab_sized_tensors:
+            old = getattr(self, name)
+            resized[old] = nn.Parameter(_zero_padded(old, new_num_tokens), old.requires_grad)
+        self._replace_parameters(resized)
+        embeddings.num_embeddings = new_num_tokens
+        if embeddings.padding_idx is not None and embeddings.padding_idx >= new_num_tokens:
+            embeddings.padding_idx = None
+        if head is not None:
+            head.out_features = new_num_tokens
+        self.config.vocab_size = new_num_tokens
+        self.tie_weights()
+        return self.get_input_embeddings()
+
+    def _resized_rows(self, module, num_tokens, mean_resizing):
+        """{old parameter: new one} for an nn.Embedding or nn.Linear with one row per token given `num_tokens` rows.
+        A fresh module of the new size is built as transformers builds it (so a seeded call draws the same numbers),
+        its added rows initialised, then the kept rows copied in."""
+        weight, bias = module.weight, getattr(module, "bias", None)
+        old_num_tokens, dim = weight.shape
+        if old_num_tokens == num_tokens:
+            return {}
+        where = dict(device=weight.device, dtype=weight.dtype)
+        fresh = (nn.Embedding(num_tokens, dim, **where) if isinstance(module, nn.Embedding)
+                 else nn.Linear(dim, num_tokens, bias=bias is not None, **where))
+        added = num_tokens - old_num_tokens
+        if added > 0 and not mean_resizing:
+            for name, param in fresh.named_parameters():
+                self._init_weights(fresh, name, param)
+        elif added > 0:
+            _say_mean_resizing()
+            fresh.weight[old_num_tokens:] = _drawn_around_mean(weight, added)
+            if bias is not None:
+                fresh.bias[old_num_tokens:].normal_(mean=bias.float().mean().item(),
+                                                    std=1e-9 * bias.std().float().item())
+        kept = min(old_num_tokens, num_tokens)
+        fresh.weight[:kept] = weight[:kept]
+        resized = {weight: nn.Parameter(fresh.weight.data, weight.requires_grad)}
+        if bias is not None:
+            fresh.bias[:kept] = bias[:kept]
+            resized[bias] = nn.Parameter(fresh.bias.data, bias.requires_grad)
+        return resized
+
+    def _replace_parameters(self, resized):
+        """Put each new parameter wherever its old one was (tied places included). A declared twin that is not tied
+        (an untied MLM head's `bias` beside its decoder's) gets a copy, so the two stay equal and saved apart."""
+        declared = {**self._tied_weights_keys, **self._active_tied_keys()}
+        twins = {}
+        for target, source in declared.items():
+            old_target, old_source = self.get_parameter(target), self.get_parameter(source)
+            if old_target in resized and old_source is not old_target and old_source not in resized:
+                twins[old_source] = nn.Parameter(resized[old_target].detach().clone(), old_source.requires_grad)
+        resized = {**resized, **twins}
+        for module in self.modules():
+            for name, param in module._parameters.items():
+                if param is not None and param in resized:
+                    module._parameters[name] = resized[param]
 
     # --- loading -----------------------------------------------------------------------------------------------------
 
@@ -253,8 +359,12 @@ class PreTrainedModel(nn.Module):
         make_save_directory(save_directory)
         self.config.architectures = [type(self).__name__]
         self.config.dtype = str(self.dtype).removeprefix("torch.")
-        tied = self._active_tied_keys()
-        state = {k: v.detach().contiguous() for k, v in self.state_dict().items() if k not in tied}
+        unsaved, seen, state = self._unsaved_keys(), set(), {}
+        for key, tensor in self.state_dict().items():
+            if key not in unsaved:  # a table saved under two names (untied BART's) is written twice, as transformers
+                shared = tensor.data_ptr() in seen
+                seen.add(tensor.data_ptr())
+                state[key] = tensor.detach().clone() if shared else tensor.detach().contiguous()
 
         shards = _split_shards(state, _parse_size(max_shard_size))
         if len(shards) == 1:
@@ -284,6 +394,33 @@ class PreTrainedModel(nn.Module):
     def _companion_files(self):
         """{file name: text} that save_pretrained writes beside config.json and the weights, in the same atomic save."""
         return {}
+
+
+@functools.cache  # once a process, as transformers warns
+def _say_mean_resizing():
+    logging.getLogger("leanformers.modeling").warning(
+        "resize_token_embeddings: the new rows are drawn from a normal distribution around the mean of the old "
+        "embeddings, with their covariance (https://nlp.stanford.edu/~johnhew/vocab-expansion.html); pass "
+        "mean_resizing=False to initialise them as a fresh model's.")
+
+
+def _drawn_around_mean(weight, count):
+    """`count` rows from a normal around the mean of `weight`'s rows with 1e-9 times their covariance (transformers'
+    mean_resizing; the rows' mean itself where that covariance is not positive definite)."""
+    rows = weight.float()
+    mean = rows.mean(dim=0)
+    centred = rows - mean
+    covariance = centred.T @ centred / rows.shape[0] * 1e-9  # transformers' order of operations
+    if torch.distributions.constraints.positive_definite.check(covariance).all():
+        drawn = torch.distributions.MultivariateNormal(mean, covariance_matrix=covariance).sample((count,))
+    else:
+        drawn = mean.expand(count, -1)
+    return drawn.to(weight.dtype)
+
+
+def _zero_padded(tensor, size):
+    """`tensor` cut or padded with zeros to `size` entries along its last axis."""
+    return nn.functional.pad(tensor.detach(), (0, size - tensor.shape[-1]))
 
 
 def single_device(device_map):

@@ -265,6 +265,10 @@ class BartPreTrainedModel(PreTrainedModel):
                 f"{prefix}decoder.embed_tokens.weight": f"{prefix}shared.weight"}
         return {**tied, **super()._active_tied_keys()}
 
+    def _unsaved_keys(self):
+        # transformers writes the encoder's and decoder's copies of the shared table when the config unties the head
+        return self._active_tied_keys() if self.config.tie_word_embeddings else {}
+
     @torch.no_grad()
     def _init_weights(self, module, name, tensor):
         if isinstance(module, (nn.Linear, nn.Embedding)) and name == "weight":
@@ -330,6 +334,7 @@ def _seq2seq_fields(out):
 
 class BartForConditionalGeneration(GenerationMixin, BartPreTrainedModel):
     _tied_weights_keys = {"lm_head.weight": "model.shared.weight"}
+    _vocab_sized_tensors = ("final_logits_bias",)
 
     def __init__(self, config):
         super().__init__(config)

@@ -102,6 +102,14 @@ def as_batch(inputs):
     return inputs.tolist() if hasattr(inputs, "tolist") else list(inputs)
 
 
+def as_stream(inputs):
+    """An iterator over `inputs` when a pipeline answers them as it goes and returns an iterator of results, as
+    transformers does for a generator, an iterator and a torch Dataset (a pt_utils.KeyDataset); None otherwise."""
+    if isinstance(inputs, torch.utils.data.Dataset):
+        return iter(inputs) if hasattr(inputs, "__iter__") else (inputs[i] for i in range(len(inputs)))
+    return inputs if isinstance(inputs, Iterator) else None
+
+
 def first_given(*values):
     """The first of `values` that is not None (a call's option, else the pipeline's, else the default)."""
     return next((value for value in values if value is not None), None)

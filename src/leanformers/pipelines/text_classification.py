@@ -20,7 +20,7 @@ import numpy as np
 
 from ..utils.options import check_int
 from . import overlap
-from .base import ModelPipeline, as_batch, describe, first_given, torch
+from .base import ModelPipeline, as_batch, as_stream, describe, first_given, torch
 
 DEFAULT_BATCH_SIZE = 32
 CUDA_BATCH_SIZE = 256  # a GPU wants large batches; the token budget keeps long texts' batches small
@@ -98,6 +98,9 @@ class TextClassificationPipeline(ModelPipeline):
             result = next(self._stream([inputs], replace(run, num_workers=0), tokenizer_kwargs, post))
             # transformers wraps a lone string's result in a list, unless the call itself set top_k
             return [result] if isinstance(inputs, str) and "top_k" not in kwargs else result
+        stream = as_stream(inputs)
+        if stream is not None:
+            return self._stream(stream, run, tokenizer_kwargs, post)
         batch = as_batch(inputs)
         if batch is not None:
             return list(self._stream(batch, run, tokenizer_kwargs, post))

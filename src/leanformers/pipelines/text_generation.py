@@ -6,8 +6,10 @@ temperature 0.7) apply only where neither the call nor the model's generation_co
 so the same call and seed give the same text as transformers.
 """
 
+import itertools
+
 from ..utils.options import check_int
-from .base import ModelPipeline, first_given, torch
+from .base import ModelPipeline, as_stream, describe, first_given, torch
 
 # settings that are the pipeline's, not generate()'s
 _TEXT_PARAMS = ("return_full_text", "return_tensors", "return_text", "clean_up_tokenization_spaces", "prefix",
@@ -35,11 +37,13 @@ class GenerationPipeline(ModelPipeline):
         return {**generate_kwargs, **added}
 
     def _batches(self, items, batch_size):
+        """`items` (a list or an iterator) in lists of `batch_size`."""
         batch_size = check_int("batch_size", first_given(batch_size, self.batch_size, 1), 1)
-        if batch_size > 1 and len(items) > 1 and self.tokenizer.pad_token_id is None:
-            raise self._no_pad_token(batch_size, "prompts")  # as transformers: without looking at their lengths
-        for start in range(0, len(items), batch_size):
-            yield items[start:start + batch_size]
+        items = iter(items)
+        while batch := list(itertools.islice(items, batch_size)):
+            if len(batch) > 1 and self.tokenizer.pad_token_id is None:
+                raise self._no_pad_token(batch_size, "prompts")  # as transformers: without looking at their lengths
+            yield batch
 
     def _encode(self, texts, tokenizer_kwargs):
         encoding = self.tokenizer(texts, return_tensors="pt", padding=len(texts) > 1, **tokenizer_kwargs)
@@ -86,11 +90,27 @@ class TextGenerationPipeline(GenerationPipeline):
                 if length in generate_kwargs:
                     generate_kwargs[length] += prefix_length
 
-        single = isinstance(text_inputs, str)
-        prompts = self._texts(text_inputs, takes="a prompt string or a list of them")
-        if not single:
+        takes = "a prompt string or a list of them (or a generator or dataset of them)"
+        stream = as_stream(text_inputs)
+        if stream is not None:  # answered as it is read, as transformers does
+            return self._answers(self._prompts(stream, takes), batch_size, prefix, tokenizer_kwargs, generate_kwargs,
+                                 text)
+        prompts = self._texts(text_inputs, takes=takes)
+        results = list(self._answers(prompts, batch_size, prefix, tokenizer_kwargs, generate_kwargs, text,
+                                     loader=not isinstance(text_inputs, str)))
+        return results[0] if isinstance(text_inputs, str) else results
+
+    def _prompts(self, stream, takes):
+        for prompt in stream:
+            if not isinstance(prompt, str):
+                raise ValueError(f"{self.task} takes {takes}, got {describe(prompt)} among the prompts.")
+            yield prompt
+
+    def _answers(self, prompts, batch_size, prefix, tokenizer_kwargs, generate_kwargs, text, loader=True):
+        """One list of generated records per prompt, in order, batch by batch (`loader`: draw the number
+        transformers' DataLoader draws, as it does for every input but a lone string)."""
+        if loader:
             consume_loader_seed()
-        results = []
         for batch in self._batches(prompts, batch_size):
             encoding = self._encode([prefix + p for p in batch], tokenizer_kwargs)
             input_ids = encoding["input_ids"]
@@ -100,8 +120,7 @@ class TextGenerationPipeline(GenerationPipeline):
                 sequences = self.model.generate(**encoding, **generate_kwargs).cpu()
             per_prompt = sequences.view(len(batch), -1, sequences.size(-1))
             for prompt, rows in zip(batch, per_prompt):
-                results.append([self._record(prompt, row.tolist(), input_ids.size(1), text) for row in rows])
-        return results[0] if single else results
+                yield [self._record(prompt, row.tolist(), input_ids.size(1), text) for row in rows]
 
     def _record(self, prompt, ids, prompt_length, text):
         if text.get("return_tensors"):
