@@ -17,6 +17,15 @@ DEFAULTS = {
     "forced_bos_token_id": None, "forced_eos_token_id": None,
     "use_cache": True,  # accepted for compatibility: generate() always decodes with the cache
 }
+# settings transformers' generate() has and leanformers' does not, with the value at which they change nothing: a
+# generation config (or an old config.json) that sets one to anything else is refused rather than ignored
+UNSUPPORTED_DEFAULTS = {
+    "typical_p": 1.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0, "num_beam_groups": 1, "diversity_penalty": 0.0,
+    "encoder_repetition_penalty": 1.0, "encoder_no_repeat_ngram_size": 0, "bad_words_ids": None,
+    "output_scores": False, "return_dict_in_generate": False, "remove_invalid_values": False,
+    "exponential_decay_length_penalty": None, "suppress_tokens": None, "begin_suppress_tokens": None,
+    "penalty_alpha": None, "force_words_ids": None, "sequence_bias": None, "stop_strings": None,
+}
 # model config fields that seed a generation config when the checkpoint has no generation_config.json
 _FROM_MODEL_CONFIG = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id",
                       "forced_bos_token_id", "forced_eos_token_id", "use_cache")

@@ -8,7 +8,7 @@ from ..hub import pop_hub_kwargs, resolve_file
 from ..modeling.cache import DynamicCache, EncoderDecoderCache
 from ..modeling.inputs import check_inputs, unchecked
 from ..utils.options import check_int
-from .config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
+from .config import DEFAULTS, GENERATION_CONFIG_NAME, UNSUPPORTED_DEFAULTS, GenerationConfig
 from .processors import logits_processors
 
 
@@ -121,6 +121,15 @@ class GenerationMixin:
             raise ValueError(f"generate() got unknown arguments {unknown}; generation settings are "
                              f"{sorted(DEFAULTS)} (check for typos).")
         gc.update(**kwargs)
+        settings = gc.to_dict()
+        unsupported = sorted(key for key, neutral in UNSUPPORTED_DEFAULTS.items()
+                             if settings.get(key, neutral) not in (None, neutral))
+        if unsupported:
+            raise ValueError(f"The generation config sets {', '.join(f'{k}={settings[k]!r}' for k in unsupported)}, "
+                             "which leanformers' generate() does not implement (transformers' does), so the result "
+                             "would differ. Set them to their defaults "
+                             f"({', '.join(f'{k}={UNSUPPORTED_DEFAULTS[k]!r}' for k in unsupported)}) in "
+                             "generation_config.json (or config.json) or in model.generation_config.")
         check_int("num_beams", gc.num_beams, 1)
         check_int("num_return_sequences", gc.num_return_sequences, 1)
         check_int("max_new_tokens", gc.max_new_tokens, 1, none="up to max_length")
