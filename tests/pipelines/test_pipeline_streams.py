@@ -3,15 +3,12 @@ pt_utils.KeyDataset and a generator give an iterator of results (read as it goes
 greedy and seeded sampling calls, batched or not."""
 
 import inspect
-import logging
-import warnings
-
 import pytest
 import torch
 
 import leanformers
 from leanformers.pipelines.pt_utils import KeyDataset
-from support.generative_models import EOS, assert_same_result, bpe_checkpoint, gpt2_config
+from support.generative_models import assert_same_result, text_generation_pipelines
 
 transformers = pytest.importorskip("transformers")
 from transformers.pipelines.pt_utils import KeyDataset as TheirKeyDataset  # noqa: E402
@@ -25,12 +22,7 @@ CALLS = {"greedy": dict(max_new_tokens=6, do_sample=False),
 
 @pytest.fixture(scope="module")
 def pipes(tmp_path_factory):
-    logging.getLogger("transformers").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module="transformers")
-    folder = bpe_checkpoint(tmp_path_factory.mktemp("gpt2"), "GPT2LMHeadModel",
-                            gpt2_config(n_positions=300, bos_token_id=0, eos_token_id=EOS), "GPT2TokenizerFast")
-    theirs = transformers.pipeline("text-generation", model=str(folder))
-    ours = leanformers.pipeline("text-generation", model=str(folder))
+    theirs, ours = text_generation_pipelines(tmp_path_factory.mktemp("gpt2"))
     for pipe in (theirs, ours):
         pipe.tokenizer.pad_token = "<pad>"  # in the trained vocabulary: batches can be padded
     return theirs, ours

@@ -3,26 +3,17 @@ BPE tokenizer: the same texts for greedy, beam and seeded sampling calls (includ
 defaults: 256 new tokens, sampling at temperature 0.7), return_full_text, return_tensors, prefix,
 num_return_sequences, lists of prompts and batching with left padding; bad input."""
 
-import logging
-import warnings
-
 import pytest
 import torch
 
-import leanformers
-from support.generative_models import EOS, assert_same_result, bpe_checkpoint, gpt2_config
+from support.generative_models import assert_same_result, text_generation_pipelines
 
 transformers = pytest.importorskip("transformers")
 
 
 @pytest.fixture(scope="module")
 def pipes(tmp_path_factory):
-    logging.getLogger("transformers").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module="transformers")
-    folder = bpe_checkpoint(tmp_path_factory.mktemp("gpt2"), "GPT2LMHeadModel",
-                            gpt2_config(n_positions=300, bos_token_id=0, eos_token_id=EOS), "GPT2TokenizerFast")
-    return (transformers.pipeline("text-generation", model=str(folder)),
-            leanformers.pipeline("text-generation", model=str(folder)))
+    return text_generation_pipelines(tmp_path_factory.mktemp("gpt2"))
 
 
 PROMPTS = ["Once upon a time", "The quick brown fox jumps over", "We are very happy to"]

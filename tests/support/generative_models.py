@@ -204,3 +204,21 @@ def assert_same_result(ours, theirs, tol=1e-5, where="result"):
         assert isinstance(ours, (float, np.floating)) and abs(float(ours) - float(theirs)) <= tol, (where, ours, theirs)
     else:
         assert type(ours) is type(theirs) and ours == theirs, (where, ours, theirs)
+
+
+def text_generation_pipelines(root):
+    """(transformers' pipeline, ours) of "text-generation" on one tiny GPT-2 with a trained BPE tokenizer in
+    `root`, transformers' own warnings silenced."""
+    import logging
+    import warnings
+
+    import transformers
+
+    import leanformers
+
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="transformers")
+    folder = bpe_checkpoint(root, "GPT2LMHeadModel", gpt2_config(n_positions=300, bos_token_id=0, eos_token_id=EOS),
+                            "GPT2TokenizerFast")
+    return (transformers.pipeline("text-generation", model=str(folder)),
+            leanformers.pipeline("text-generation", model=str(folder)))
