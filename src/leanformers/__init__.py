@@ -52,6 +52,7 @@ _CORE_NAMES = {
     "TextGenerationPipeline": "leanformers.pipelines.text_generation",
     "Text2TextGenerationPipeline": "leanformers.pipelines.text2text_generation",
     "SummarizationPipeline": "leanformers.pipelines.text2text_generation",
+    "ZeroShotClassificationPipeline": "leanformers.pipelines.zero_shot_classification",
     # fine-tuning
     "Trainer": "leanformers.trainer",
     "TrainingArguments": "leanformers.training_args",

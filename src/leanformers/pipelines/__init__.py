@@ -63,6 +63,8 @@ TASKS = {
                           "AutoModelForSeq2SeqLM", "sshleifer/distilbart-cnn-12-6", "a4f8f3e"),
     "text2text-generation": Task("leanformers.pipelines.text2text_generation:Text2TextGenerationPipeline",
                                  "AutoModelForSeq2SeqLM", "sshleifer/distilbart-cnn-12-6", "a4f8f3e"),
+    "zero-shot-classification": Task("leanformers.pipelines.zero_shot_classification:ZeroShotClassificationPipeline",
+                                     "AutoModelForSequenceClassification", "facebook/bart-large-mnli", "d7645e1"),
 }
 TASK_ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
 # the tasks pipeline(model=...) infers from the checkpoint's architecture, as transformers does for a local folder
