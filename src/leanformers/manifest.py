@@ -31,6 +31,7 @@ MANIFEST = {
     "gpt2": "leanformers.models.gpt2",
     "bart": "leanformers.models.bart",
     "electra": "leanformers.models.electra",
+    "modernbert": "leanformers.models.modernbert",
     # tokenizer-only so far: the tokenizer module declares the family (no "config", no "heads") until its model
     # module lands, and then this line points there instead
     "t5": "leanformers.tokenization.t5",

@@ -160,3 +160,32 @@ def randomise_trainable(model, seed):
             if p.requires_grad:
                 p.copy_(torch.randn(p.shape, generator=g) * 0.1)
     return model.eval()
+
+
+# ---- comparing a model with transformers' on the same checkpoint ---------------------------------------------------
+
+def assert_close(ours, theirs, tol=1e-5):
+    """Two mappings of tensors (or of tuples of tensors) with the same names agree within `tol`; returns the largest
+    difference. None (a parameter no loss reached) must be None on both sides."""
+    assert sorted(ours.keys()) == sorted(theirs.keys())
+    worst = 0.0
+    for name, value in theirs.items():
+        if value is None:
+            assert ours[name] is None, name
+            continue
+        diff = max_abs_diff(ours[name], value)
+        assert diff <= tol, (name, diff)
+        worst = max(worst, diff)
+    return worst
+
+
+def gradients(model):
+    return {name: p.grad for name, p in model.named_parameters()}
+
+
+def scalar_loss(head, out, seed=0):
+    """The loss to differentiate: the head's own, or for the bare model a fixed random projection of its output."""
+    if head != "Model":
+        return out.loss
+    g = torch.Generator().manual_seed(seed)
+    return (out.last_hidden_state * torch.randn(out.last_hidden_state.shape, generator=g)).sum()
