@@ -20,7 +20,8 @@ import transformers
 from safetensors import safe_open
 
 import leanformers
-from support.tiny_models import config_kwargs, labels_for, model_test_settings, padded_batch, randomise_trainable
+from support.tiny_models import (assert_same_report, captured, config_kwargs, labels_for, model_test_settings,
+                                 padded_batch, randomise_trainable)
 from test_electra_oracle import assert_close, gradients, scalar_loss
 
 HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM", "ForQuestionAnswering")
@@ -233,3 +234,21 @@ def test_auto_tokenizer_from_a_checkpoint_folder(tmp_path):
     with torch.no_grad():  # the tokenizer's token_type_ids go in, as a user would pass them
         assert_close(model(**ours(TEXTS, padding=True, return_tensors="pt")),
                      reference(**theirs(TEXTS, padding=True, return_tensors="pt")))
+
+
+CROSS_LOADS = [("ForMaskedLM", "ForSequenceClassification"), ("ForSequenceClassification", "Model"),
+               ("Model", "ForMaskedLM"), ("Model", "ForQuestionAnswering")]
+
+
+@pytest.mark.parametrize("saved,loaded", CROSS_LOADS)
+def test_cross_loading_report_matches_transformers(tmp_path, saved, loaded):
+    """A checkpoint of one head loaded into another: the same load report (missing, unexpected keys) and info."""
+    save_deberta(tmp_path, saved, "v2-conv")
+    with model_test_settings(logging.WARNING):  # the load report is a warning
+        with captured("transformers.modeling_utils") as theirs_log:
+            _, theirs = getattr(transformers, "DebertaV2" + loaded).from_pretrained(tmp_path, output_loading_info=True)
+        with captured("leanformers.modeling") as ours_log:
+            _, ours = getattr(leanformers, "DebertaV2" + loaded).from_pretrained(tmp_path, output_loading_info=True)
+    assert_same_report([m for m in theirs_log if "LOAD REPORT" in m], ours_log)
+    for key in ("missing_keys", "unexpected_keys"):
+        assert set(ours[key]) == set(theirs[key]), key
