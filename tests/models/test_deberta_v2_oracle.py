@@ -252,3 +252,32 @@ def test_cross_loading_report_matches_transformers(tmp_path, saved, loaded):
     assert_same_report([m for m in theirs_log if "LOAD REPORT" in m], ours_log)
     for key in ("missing_keys", "unexpected_keys"):
         assert set(ours[key]) == set(theirs[key]), key
+
+
+@pytest.mark.parametrize("new_num_tokens,pad_to_multiple_of", [(106, None), (89, None), (101, 16)])
+def test_resize_token_embeddings(tmp_path, new_num_tokens, pad_to_multiple_of):
+    """legacy: as transformers (weights and logits on the new ids, the tie kept). legacy=False, where transformers'
+    model fails after resizing: the bias follows the vocabulary and the kept ids' logits do not change."""
+    reference = save_deberta(tmp_path / "legacy", "ForMaskedLM", "v2-conv")
+    model = leanformers.DebertaV2ForMaskedLM.from_pretrained(tmp_path / "legacy")
+    for side in (reference, model):
+        torch.manual_seed(5)
+        side.resize_token_embeddings(new_num_tokens, pad_to_multiple_of=pad_to_multiple_of)
+    size = reference.config.vocab_size
+    assert model.config.vocab_size == size and model.cls.predictions.decoder.weight is \
+        model.deberta.embeddings.word_embeddings.weight
+    assert_close(dict(model.named_parameters()), dict(reference.named_parameters()))
+    ids = torch.linspace(3, size - 1, 12).long().view(2, 6)
+    with torch.no_grad():
+        assert_close(model(input_ids=ids), reference(input_ids=ids))
+
+    save_deberta(tmp_path / "new", "ForMaskedLM", "v3-mlm")
+    model = leanformers.DebertaV2ForMaskedLM.from_pretrained(tmp_path / "new")
+    ids = torch.arange(3, 15).view(2, 6)
+    with torch.no_grad():
+        before = model(input_ids=ids).logits
+        model.resize_token_embeddings(new_num_tokens, pad_to_multiple_of=pad_to_multiple_of)
+        after = model(input_ids=ids).logits
+    assert after.shape[-1] == model.config.vocab_size == model.lm_predictions.lm_head.bias.shape[0]
+    kept = min(before.shape[-1], after.shape[-1])
+    assert torch.equal(after[..., :kept], before[..., :kept])

@@ -41,7 +41,7 @@ from torch import nn
 
 from ..configuration import PretrainedConfig
 from ..conventions import check_heads, check_length, check_one_input
-from ..modeling.base import PreTrainedModel
+from ..modeling.base import PreTrainedModel, _zero_padded
 from ..modeling.layers import activate_fresh, activation, add_fresh, embedding
 from ..modeling.losses import sequence_classification_loss, token_loss
 from ..outputs import BaseModelOutput, MaskedLMOutput, SequenceClassifierOutput
@@ -505,15 +505,24 @@ class DebertaV2ForMaskedLM(DebertaV2HeadModel):
         if self.legacy:
             self.cls = LegacyDebertaV2OnlyMLMHead(config)
         else:
+            self._tied_weights_keys = {}  # the new head reads the word embeddings directly; nothing is tied
             self.lm_predictions = DebertaV2OnlyMLMHead(config)
         self.post_init()
-
-    def _active_tied_keys(self):
-        return super()._active_tied_keys() if self.legacy else {}  # the new head reads the embeddings directly
 
     def get_output_embeddings(self):
         # legacy=False has no output layer of its own (transformers answers its dense layer, not vocabulary-sized)
         return self.cls.predictions.decoder if self.legacy else None
+
+    def resize_token_embeddings(self, new_num_tokens=None, pad_to_multiple_of=None, mean_resizing=True):
+        """As every model; with legacy=False the head's vocabulary-sized bias is cut or zero-padded with the word
+        embeddings. (transformers resizes that head's hidden-to-hidden dense layer instead, and the model then
+        fails on its next call.)"""
+        embeddings = super().resize_token_embeddings(new_num_tokens, pad_to_multiple_of, mean_resizing)
+        if not self.legacy:
+            head = self.lm_predictions.lm_head
+            if head.bias.shape[0] != embeddings.num_embeddings:
+                head.bias = nn.Parameter(_zero_padded(head.bias, embeddings.num_embeddings), head.bias.requires_grad)
+        return embeddings
 
     def head(self, base, labels):
         x = base.last_hidden_state
