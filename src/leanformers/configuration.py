@@ -63,6 +63,8 @@ class PretrainedConfig:
     # attn_implementation= of from_pretrained or the config; None is transformers' default ("sdpa"). Only
     # "eager" changes a number: see modeling/layers.py, masked_score
     _attn_implementation: typing.ClassVar[str | None] = None
+    # size fields this config allows to be 0 (DeBERTa's type_vocab_size: no token type embeddings)
+    _zero_sizes: typing.ClassVar[frozenset] = frozenset()
 
     transformers_version: str | None = None
     architectures: list | None = None
@@ -88,7 +90,7 @@ class PretrainedConfig:
         for f in fields(self):
             value = kwargs.pop(f.name) if f.name in kwargs else _default(f)
             _check_type(type(self).__name__, f.name, value, hints[f.name])
-            _check_size(type(self).__name__, f.name, value)
+            _check_size(type(self).__name__, f.name, value, f.name in self._zero_sizes)
             object.__setattr__(self, f.name, value)
         self.name_or_path = str(kwargs.pop("_name_or_path", kwargs.pop("name_or_path", "")))
         for key in ("attn_implementation", "_attn_implementation"):
@@ -232,8 +234,8 @@ def _check_type(owner, name, value, hint):
         )
 
 
-def _check_size(owner, name, value):
-    lowest = 1 if name in SIZE_FIELDS else 0 if name in LAYER_FIELDS else None
+def _check_size(owner, name, value, zero_allowed=False):
+    lowest = 1 if name in SIZE_FIELDS and not zero_allowed else 0 if name in LAYER_FIELDS or zero_allowed else None
     if lowest is not None and value is not None and value < lowest:
         raise ValueError(f"{owner}: field {name!r} is {value}, but it is a {'count' if lowest == 0 else 'size'} and "
                          f"must be {'at least 0' if lowest == 0 else 'positive'}. Fix the value of {name!r} in "

@@ -32,6 +32,7 @@ MANIFEST = {
     "bart": "leanformers.models.bart",
     "electra": "leanformers.models.electra",
     "modernbert": "leanformers.models.modernbert",
+    "deberta-v2": "leanformers.models.deberta_v2",
     # tokenizer-only so far: the tokenizer module declares the family (no "config", no "heads") until its model
     # module lands, and then this line points there instead
     "t5": "leanformers.tokenization.t5",
@@ -43,7 +44,6 @@ MANIFEST = {
     "xlm-roberta": "leanformers.tokenization.xlm_roberta",
     "albert": "leanformers.tokenization.albert",
     "xlnet": "leanformers.tokenization.xlnet",
-    "deberta-v2": "leanformers.tokenization.deberta_v2",
 }
 
 # models shipped inside leanformers, which the Auto classes load by name with no hub: name -> the module that

@@ -1,8 +1,6 @@
 """DeBERTa-v2/v3's tokenizer: SentencePiece Unigram, `[CLS] A [SEP] B [SEP]`."""
 
-ARCHITECTURE = {
-    "tokenizers": {"DebertaV2Tokenizer": "leanformers.tokenization.deberta_v2:DebertaV2Tokenizer"},
-}
+# the family is declared in leanformers/models/deberta_v2.py (its ARCHITECTURE names this tokenizer)
 
 from .t5 import SentencePieceUnigramTokenizer, metaspace, normalizer_sequence, precompiled, replace, template
 
