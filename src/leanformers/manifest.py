@@ -31,6 +31,8 @@ MANIFEST = {
     "gpt2": "leanformers.models.gpt2",
     "bart": "leanformers.models.bart",
     "electra": "leanformers.models.electra",
+    "xlm-roberta": "leanformers.models.xlm_roberta",
+    "albert": "leanformers.models.albert",
     # tokenizer-only so far: the tokenizer module declares the family (no "config", no "heads") until its model
     # module lands, and then this line points there instead
     "t5": "leanformers.tokenization.t5",
@@ -39,8 +41,6 @@ MANIFEST = {
     "mistral": "leanformers.tokenization.fast",  # the reference loads its checkpoints with TokenizersBackend
     "gemma": "leanformers.tokenization.gemma",
     "qwen2": "leanformers.tokenization.qwen2",
-    "xlm-roberta": "leanformers.tokenization.xlm_roberta",
-    "albert": "leanformers.tokenization.albert",
     "xlnet": "leanformers.tokenization.xlnet",
     "deberta-v2": "leanformers.tokenization.deberta_v2",
 }

@@ -16,10 +16,9 @@ from safetensors import safe_open
 
 import leanformers
 from support.sst2_checkpoint import UNCASED_VOCAB, require_vocab
-from support.tiny_models import (config_kwargs, labels_for, max_abs_diff, model_test_settings, padded_batch,
-                                 randomise_trainable)
+from support.tiny_models import (assert_close, config_kwargs, gradients, labels_for, model_test_settings,
+                                 padded_batch, randomise_trainable, scalar_loss)
 
-TOL = 1e-5
 HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM", "ForPreTraining")
 # (size of tiny_models.SIZES, embedding_size): equal to hidden_size, narrower, and one head with one layer
 SHAPES = {"h32-e32": ("h32-l2", 32), "h32-e24": ("h32-l2", 24), "h48-e20": ("h48-l3", 20), "h16-e8": ("h16-l1", 8)}
@@ -55,33 +54,6 @@ def head_labels(head, batch, seed=0, **kwargs):
         g = torch.Generator().manual_seed(seed)
         return {"labels": torch.randint(0, 2, batch["input_ids"].shape, generator=g)}
     return labels_for(head, batch, seed=seed, **kwargs)
-
-
-def assert_close(ours, theirs):
-    """Two mappings of tensors (or of tuples of tensors) with the same names agree within TOL; returns the largest
-    difference. None (a parameter no loss reached) must be None on both sides."""
-    assert sorted(ours.keys()) == sorted(theirs.keys())
-    worst = 0.0
-    for name, value in theirs.items():
-        if value is None:
-            assert ours[name] is None, name
-            continue
-        diff = max_abs_diff(ours[name], value)
-        assert diff <= TOL, (name, diff)
-        worst = max(worst, diff)
-    return worst
-
-
-def gradients(model):
-    return {name: p.grad for name, p in model.named_parameters()}
-
-
-def scalar_loss(head, out, seed=0):
-    """The loss to differentiate: the head's own, or for the bare model a fixed random projection of its output."""
-    if head != "Model":
-        return out.loss
-    g = torch.Generator().manual_seed(seed)
-    return (out.last_hidden_state * torch.randn(out.last_hidden_state.shape, generator=g)).sum()
 
 
 @pytest.mark.parametrize("head,shape", CASES)
