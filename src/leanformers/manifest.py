@@ -33,6 +33,8 @@ MANIFEST = {
     "electra": "leanformers.models.electra",
     "modernbert": "leanformers.models.modernbert",
     "deberta-v2": "leanformers.models.deberta_v2",
+    "xlm-roberta": "leanformers.models.xlm_roberta",
+    "albert": "leanformers.models.albert",
     # tokenizer-only so far: the tokenizer module declares the family (no "config", no "heads") until its model
     # module lands, and then this line points there instead
     "t5": "leanformers.tokenization.t5",
@@ -41,8 +43,6 @@ MANIFEST = {
     "mistral": "leanformers.tokenization.fast",  # the reference loads its checkpoints with TokenizersBackend
     "gemma": "leanformers.tokenization.gemma",
     "qwen2": "leanformers.tokenization.qwen2",
-    "xlm-roberta": "leanformers.tokenization.xlm_roberta",
-    "albert": "leanformers.tokenization.albert",
     "xlnet": "leanformers.tokenization.xlnet",
 }
 

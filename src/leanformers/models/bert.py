@@ -238,7 +238,9 @@ class BertHeadModel(BertPreTrainedModel):
 
 
 def _dropout_p(config):
-    return config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+    # a config without classifier_dropout (ALBERT's has classifier_dropout_prob, and its heads set their own)
+    p = getattr(config, "classifier_dropout", None)
+    return p if p is not None else config.hidden_dropout_prob
 
 
 class BertForSequenceClassification(BertHeadModel):

@@ -1,9 +1,5 @@
 """ALBERT's tokenizer: SentencePiece Unigram, `[CLS] A [SEP] B [SEP]`."""
 
-ARCHITECTURE = {
-    "tokenizers": {"AlbertTokenizer": "leanformers.tokenization.albert:AlbertTokenizer"},
-}
-
 from .t5 import (SentencePieceUnigramTokenizer, metaspace, normalizer_sequence, precompiled, replace, template,
                  whitespace_then_metaspace)
 

@@ -1,9 +1,5 @@
 """XLM-RoBERTa's tokenizer: SentencePiece Unigram with fairseq's id offset, `<s> A </s></s> B </s>`."""
 
-ARCHITECTURE = {
-    "tokenizers": {"XLMRobertaTokenizer": "leanformers.tokenization.xlm_roberta:XLMRobertaTokenizer"},
-}
-
 from .t5 import (SentencePieceUnigramTokenizer, metaspace, precompiled, template,
                  whitespace_then_metaspace)
 
