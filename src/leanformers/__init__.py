@@ -52,6 +52,9 @@ _CORE_NAMES = {
     "TextGenerationPipeline": "leanformers.pipelines.text_generation",
     "Text2TextGenerationPipeline": "leanformers.pipelines.text2text_generation",
     "SummarizationPipeline": "leanformers.pipelines.text2text_generation",
+    "FeatureExtractionPipeline": "leanformers.pipelines.feature_extraction",
+    # sentence embeddings of sentence-transformers models
+    "SentenceEncoder": "leanformers.embeddings",
     # fine-tuning
     "Trainer": "leanformers.trainer",
     "TrainingArguments": "leanformers.training_args",
@@ -70,6 +73,7 @@ _BACKENDS = {
     "leanformers.generation": ("torch",),
     "leanformers.pipelines.": ("torch",),
     "leanformers.trainer": ("torch",),
+    "leanformers.embeddings": ("torch",),
 }
 
 
