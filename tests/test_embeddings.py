@@ -263,6 +263,15 @@ def test_a_model_without_pooling_is_a_clear_error(make_st_folder, tmp_path):
         SentenceEncoder(with_modules(folder, modules, tmp_path / "no_pooling"), device="cpu")
 
 
+def test_a_normalize_before_the_pooling_does_nothing_as_in_sentence_transformers(make_st_folder, tmp_path):
+    folder = make_st_folder("mean", normalize=True)
+    transformer, pooling, normalize = json.loads((folder / "modules.json").read_text())
+    reordered = with_modules(folder, [transformer, normalize, pooling], tmp_path / "normalize_first")
+    ours = SentenceEncoder(reordered, device="cpu").encode(TEXTS)
+    assert_same_vectors(ours, oracle(reordered).encode(TEXTS))
+    assert not np.allclose(np.linalg.norm(ours, axis=1), 1, atol=1e-3)
+
+
 def test_a_folder_without_modules_json_says_so(tiny_bert):
     with pytest.raises(FileNotFoundError, match="no modules.json.*not a sentence-transformers model"):
         SentenceEncoder(tiny_bert, device="cpu")

@@ -144,8 +144,7 @@ class SentenceEncoder:
                 "model use AutoModel, or the feature-extraction pipeline.")
         if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules) or not modules:
             raise ValueError(f"{self.name_or_path}: modules.json must be a non-empty list of modules.")
-        modules = sorted(modules, key=lambda m: m.get("idx", 0))
-        for module in modules:
+        for module in modules:  # run in the list's order, as sentence-transformers does (it reads no "idx")
             if _module_kind(module) is None:
                 raise UnsupportedModuleError(
                     f"{self.name_or_path}: modules.json names module {module.get('name')!r} of type "
