@@ -53,6 +53,9 @@ _CORE_NAMES = {
     "Text2TextGenerationPipeline": "leanformers.pipelines.text2text_generation",
     "SummarizationPipeline": "leanformers.pipelines.text2text_generation",
     "ZeroShotClassificationPipeline": "leanformers.pipelines.zero_shot_classification",
+    "FeatureExtractionPipeline": "leanformers.pipelines.feature_extraction",
+    # sentence embeddings of sentence-transformers models
+    "SentenceEncoder": "leanformers.embeddings",
     # fine-tuning
     "Trainer": "leanformers.trainer",
     "TrainingArguments": "leanformers.training_args",
@@ -71,6 +74,7 @@ _BACKENDS = {
     "leanformers.generation": ("torch",),
     "leanformers.pipelines.": ("torch",),
     "leanformers.trainer": ("torch",),
+    "leanformers.embeddings": ("torch",),
 }
 
 

