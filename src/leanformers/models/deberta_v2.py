@@ -42,10 +42,12 @@ from torch import nn
 from ..configuration import PretrainedConfig
 from ..conventions import check_heads, check_length, check_one_input
 from ..modeling.base import PreTrainedModel, _zero_padded
-from ..modeling.layers import activate_fresh, activation, add_fresh, embedding
+from ..modeling.layers import activation, embedding
 from ..modeling.losses import sequence_classification_loss, token_loss
 from ..outputs import BaseModelOutput, MaskedLMOutput, SequenceClassifierOutput
-from .bert import BertForQuestionAnswering, BertForTokenClassification, BertHeadModel
+# the projection after attention and the feed-forward (BertSelfOutput, BertIntermediate) are BERT's
+from .bert import (BertForQuestionAnswering, BertForTokenClassification, BertHeadModel, BertIntermediate,
+                   BertSelfOutput)
 
 
 @dataclass(init=False, repr=False)
@@ -205,47 +207,23 @@ class DisentangledSelfAttention(nn.Module):
         return y, (att if output_attentions else None)
 
 
-class DebertaV2SelfOutput(nn.Module):
-    def __init__(self, config, d_in):
-        super().__init__()
-        self.dense = nn.Linear(d_in, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
-
-    def forward(self, x, residual):
-        return self.LayerNorm(add_fresh(self.dropout(self.dense(x)), residual))
-
-
-DebertaV2Output = DebertaV2SelfOutput  # the feed-forward output, reading intermediate_size features
-
-
 class DebertaV2Attention(nn.Module):
     def __init__(self, config):
         super().__init__()
         self.self = DisentangledSelfAttention(config)
-        self.output = DebertaV2SelfOutput(config, self.self.n_head * self.self.head_dim)
+        self.output = BertSelfOutput(config, self.self.n_head * self.self.head_dim)
 
     def forward(self, x, mask, rel_pos, rel_embeddings, output_attentions):
         y, att = self.self(x, mask, rel_pos, rel_embeddings, output_attentions)
         return self.output(y, x), att
 
 
-class DebertaV2Intermediate(nn.Module):
-    def __init__(self, config):
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
-        self.act = activation(config.hidden_act)
-
-    def forward(self, x):
-        return activate_fresh(self.act, self.dense(x))
-
-
 class DebertaV2Layer(nn.Module):
     def __init__(self, config):
         super().__init__()
         self.attention = DebertaV2Attention(config)
-        self.intermediate = DebertaV2Intermediate(config)
-        self.output = DebertaV2Output(config, config.intermediate_size)
+        self.intermediate = BertIntermediate(config)
+        self.output = BertSelfOutput(config, config.intermediate_size)
 
     def forward(self, x, mask, rel_pos, rel_embeddings, output_attentions):
         x, att = self.attention(x, mask, rel_pos, rel_embeddings, output_attentions)
