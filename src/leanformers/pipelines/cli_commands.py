@@ -166,29 +166,16 @@ def run_embed(args):
     except BadInput as err:
         print(f"leanformers embed: error: {err}", file=sys.stderr)
         return 1
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
     from leanformers.embeddings import SentenceEncoder
 
-    status = sys.stderr.isatty()
-    if status:
-        sys.stderr.write(LOADING + "\r")
-        sys.stderr.flush()
-    try:
-        encoder = SentenceEncoder(args.model)
-    finally:
-        if status:
-            sys.stderr.write("\r\033[K")
+    encoder = _loading(args, lambda: SentenceEncoder(args.model))
     print(f"model: {encoder.name_or_path}", file=sys.stderr, flush=True)
     vectors = encoder.encode([record["text"] for record in records], batch_size=args.batch_size,
                              normalize_embeddings=args.normalize, show_progress_bar=sys.stderr.isatty())
     if output_format == "npy":
         import numpy as np
 
-        folder, name = os.path.split(os.path.abspath(args.output))
-        with atomic_files(folder) as stage, open(stage(name), "wb") as file:
+        with _output(args.output, binary=True) as file:
             np.save(file, vectors)
         return 0
     with _output(args.output) as out:
@@ -202,6 +189,22 @@ def _load_pipeline(task, args, **kwargs):
     from leanformers.embedded import EMBEDDED_NAME
     from leanformers.pipelines import OfflineFallbackWarning, pipeline
 
+    def load():
+        with warnings.catch_warnings():
+            # the log line says why, and the model line below says which model answered: the warning would
+            # print the same long text a second time, under a line of this file
+            warnings.simplefilter("ignore", OfflineFallbackWarning)
+            return pipeline(task, model=args.model, **kwargs)
+
+    classifier = _loading(args, load)
+    name = classifier.model.name_or_path
+    fallback = name == EMBEDDED_NAME and args.model != EMBEDDED_NAME
+    print(f"model: {name}{' (offline fallback)' if fallback else ''}", file=sys.stderr, flush=True)
+    return classifier
+
+
+def _loading(args, load):
+    """`load()` with --threads applied and, on a terminal, a status line while it runs."""
     if args.threads is not None:
         import torch
 
@@ -211,18 +214,10 @@ def _load_pipeline(task, args, **kwargs):
         sys.stderr.write(LOADING + "\r")  # at column 0, so what loading prints (warnings, bars) overwrites it
         sys.stderr.flush()
     try:
-        with warnings.catch_warnings():
-            # the log line says why, and the model line below says which model answered: the warning would
-            # print the same long text a second time, under a line of this file
-            warnings.simplefilter("ignore", OfflineFallbackWarning)
-            classifier = pipeline(task, model=args.model, **kwargs)
+        return load()
     finally:
         if status:
             sys.stderr.write("\r\033[K")  # erase the line, whatever of the status is left on it
-    name = classifier.model.name_or_path
-    fallback = name == EMBEDDED_NAME and args.model != EMBEDDED_NAME
-    print(f"model: {name}{' (offline fallback)' if fallback else ''}", file=sys.stderr, flush=True)
-    return classifier
 
 
 def _input_format(args):
@@ -322,9 +317,10 @@ def _progress(results):
 
 
 @contextlib.contextmanager
-def _output(path):
+def _output(path, binary=False):
     """stdout, or a file that appears under its name only once it is complete (utils/files.atomic_files: written
-    under a temporary name, renamed when the command succeeds, removed when it fails)."""
+    under a temporary name, renamed when the command succeeds, removed when it fails); `binary`: a file opened
+    for bytes (never stdout)."""
     if path is None:
         try:
             yield sys.stdout
@@ -332,7 +328,8 @@ def _output(path):
             sys.stdout.flush()
         return
     folder, name = os.path.split(os.path.abspath(path))
-    with atomic_files(folder) as stage, open(stage(name), "w", encoding="utf-8") as file:
+    mode = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8"}
+    with atomic_files(folder) as stage, open(stage(name), **mode) as file:
         yield file
 
 
