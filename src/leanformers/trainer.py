@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from . import train as loop
+from .data_collator import DataCollatorWithPadding, default_data_collator
 from .training_args import TrainingArguments
 
 
@@ -103,9 +104,10 @@ class Trainer:
     # --- data ---
 
     def _default_collator(self):
-        """Pad with the tokenizer's pad id when there is a tokenizer (as DataCollatorWithPadding), else stack."""
-        pad_id = getattr(self.processing_class, "pad_token_id", None)
-        return lambda features: _collate(features, pad_id)
+        """transformers' choice: DataCollatorWithPadding with a tokenizer, else default_data_collator (no padding)."""
+        if hasattr(self.processing_class, "pad"):
+            return DataCollatorWithPadding(self.processing_class)
+        return default_data_collator
 
     def _collator(self):
         """The data collator, given only the columns the model's forward takes (and the labels), as transformers'
@@ -281,30 +283,6 @@ class Trainer:
         missing, unexpected = self.model.load_state_dict(load_file(filename), strict=False)
         if unexpected:
             raise ValueError(f"{filename} has weights the model does not: {unexpected[:5]}")
-
-
-def _collate(features, pad_id):
-    """Stack a list of dicts of features into tensors ('label' becomes 'labels'); lists of ids of different
-    lengths are padded on the right (input_ids with the tokenizer's pad id, the others with 0)."""
-    if not features or not hasattr(features[0], "keys"):
-        return torch.utils.data.default_collate(features)
-    batch = {}
-    for key in features[0].keys():
-        values = [f[key] for f in features]
-        name = "labels" if key in ("label", "label_ids") else key
-        if isinstance(values[0], (list, tuple, torch.Tensor, np.ndarray)) and len({len(v) for v in values}) > 1:
-            if pad_id is None and key == "input_ids":
-                raise ValueError("The input_ids have different lengths and there is no tokenizer to pad with; "
-                                 "pass processing_class=tokenizer or a data_collator that pads.")
-            fill = pad_id if key == "input_ids" else 0
-            width = max(len(v) for v in values)
-            values = [list(v) + [fill] * (width - len(v)) for v in values]
-            if "attention_mask" not in features[0] and key == "input_ids":
-                batch["attention_mask"] = torch.tensor([[int(i < len(f[key])) for i in range(width)]
-                                                        for f in features])
-        batch[name] = torch.tensor(np.array(values)) if not isinstance(values[0], torch.Tensor) \
-            else torch.stack(values)
-    return batch
 
 
 def _concatenate(arrays):
